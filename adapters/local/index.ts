@@ -1,0 +1,1 @@
+export { LocalRegistry, type LocalRegistryOptions } from './local-registry.ts';

@@ -1,0 +1,77 @@
+import type {
+  CreateModel,
+  CreateVersion,
+  Model,
+  ModelKey,
+  ModelPatch,
+  ModelQuery,
+  ModelVersion,
+  VersionKey,
+  VersionMetrics,
+  VersionPatch,
+  VersionQuery,
+} from './model.ts';
+import type { Page, PageRequest } from './page.ts';
+import type { Stage } from './stage.ts';
+import type { Capabilities } from './capabilities.ts';
+
+export type RegistryKind = 'local' | 'mlflow' | 'sagemaker' | 'vertex';
+
+export interface Health {
+  ok: boolean;
+  /** Round trip of the probe, in milliseconds. */
+  latencyMs: number;
+  message?: string;
+}
+
+export interface SetStageOptions {
+  /** Archive the other versions in the target stage in the same step; only when capabilities say it is atomic. */
+  archiveExisting?: boolean;
+}
+
+/**
+ * The port every backend implements. Adapters translate; rules (gates, promotion,
+ * archiving policy) live in workflows. Missing things are `null` from getters and
+ * NOT_FOUND from mutations; every failure is a RegistryError with a core code.
+ */
+export interface RegistryAdapter {
+  readonly id: string;
+  readonly kind: RegistryKind;
+  capabilities(): Capabilities;
+  health(): Promise<Health>;
+  /** Releases connections and files; the adapter is unusable afterwards. */
+  close?(): Promise<void>;
+
+  listModels(query: ModelQuery, page: PageRequest): Promise<Page<Model>>;
+  getModel(name: string): Promise<Model | null>;
+  createModel(input: CreateModel): Promise<Model>;
+  updateModel(name: string, patch: ModelPatch): Promise<Model>;
+  /** Deletes the model and all its versions. */
+  deleteModel(name: string): Promise<void>;
+
+  listVersions(name: string, query: VersionQuery, page: PageRequest): Promise<Page<ModelVersion>>;
+  /** Batch read for DataLoader: one result per key, in order, null where missing. */
+  getVersions(keys: readonly VersionKey[]): Promise<(ModelVersion | null)[]>;
+  /** Latest version per stage for each model (MLflow's get-latest-versions), batched. */
+  latestVersions(names: readonly string[], stages: readonly Stage[]): Promise<Map<string, ModelVersion[]>>;
+  createVersion(input: CreateVersion): Promise<ModelVersion>;
+  updateVersion(key: VersionKey, patch: VersionPatch): Promise<ModelVersion>;
+  /** Deletes one version; its number is never handed out again. */
+  deleteVersion(key: VersionKey): Promise<void>;
+
+  setTags(target: ModelKey | VersionKey, set: Record<string, string>, remove: readonly string[]): Promise<void>;
+  /** Points an alias at a version, moving it if it was elsewhere. */
+  setAlias(name: string, alias: string, version: string): Promise<void>;
+  /** NOT_FOUND when the alias is not set. */
+  deleteAlias(name: string, alias: string): Promise<void>;
+  getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null>;
+
+  /** Moves one version; archiving others is the workflow's job unless `archiveExisting` is atomic here. */
+  setStage(key: VersionKey, stage: Stage, options?: SetStageOptions): Promise<ModelVersion>;
+
+  /** Batch read of metrics and params; keys without any are absent or empty. */
+  getMetrics(keys: readonly VersionKey[]): Promise<Map<string, VersionMetrics>>;
+}
+
+export const isVersionKey = (target: ModelKey | VersionKey): target is VersionKey =>
+  typeof (target as VersionKey).version === 'string';

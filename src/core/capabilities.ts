@@ -1,0 +1,31 @@
+/** How a backend holds a concept: natively, emulated by modelgate on top of something else, or not at all. */
+export type Support = 'native' | 'emulated' | 'none';
+
+/** A limit on a text value, stated so that a client can be told which rule it broke. */
+export interface TextRule {
+  maxLength: number;
+  pattern?: RegExp;
+  /** The rule in words, used in INVALID_INPUT messages. */
+  rule?: string;
+}
+
+export interface Limits {
+  modelName: TextRule;
+  tagKey: TextRule;
+  tagValue: TextRule;
+  description: TextRule;
+  source: TextRule;
+  /** Most tags one version may carry, or null when unbounded. */
+  maxVersionTags: number | null;
+}
+
+export interface Capabilities {
+  stages: Support;
+  aliases: Support;
+  metrics: Support;
+  /** setStage can archive the other versions of the target stage in one atomic step. */
+  archiveExistingAtomic: boolean;
+  modelDescriptionMutable: boolean;
+  versionDescriptionMutable: boolean;
+  limits: Limits;
+}

@@ -1,0 +1,60 @@
+/** The one vocabulary of failure every layer speaks; clients read it from `extensions.code`. */
+export enum ErrorCode {
+  NOT_FOUND = 'NOT_FOUND',
+  ALREADY_EXISTS = 'ALREADY_EXISTS',
+  INVALID_INPUT = 'INVALID_INPUT',
+  CONFLICT = 'CONFLICT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  GATE_FAILED = 'GATE_FAILED',
+  APPROVAL_REQUIRED = 'APPROVAL_REQUIRED',
+  NO_ROLLBACK_TARGET = 'NO_ROLLBACK_TARGET',
+  UNSUPPORTED = 'UNSUPPORTED',
+  BACKEND_UNAVAILABLE = 'BACKEND_UNAVAILABLE',
+  INTERNAL = 'INTERNAL',
+}
+
+export interface RegistryErrorOptions {
+  /** The registry at fault, when one is. */
+  registry?: string;
+  /** Structured detail safe to show a client (never secrets, never stack traces). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** An expected failure with a code; anything else reaching a client is masked as INTERNAL. */
+export class RegistryError extends Error {
+  readonly code: ErrorCode;
+  readonly registry: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: RegistryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RegistryError';
+    this.code = code;
+    this.registry = options.registry;
+    this.details = options.details;
+  }
+
+  /** The same error, attributed to a registry unless it already names one. */
+  withRegistry(registry: string): RegistryError {
+    if (this.registry) return this;
+    return new RegistryError(this.code, this.message, {
+      registry,
+      details: this.details,
+      cause: this.cause,
+    });
+  }
+}
+
+export const isRegistryError = (error: unknown): error is RegistryError =>
+  error instanceof RegistryError;
+
+export const invalidInput = (message: string, details?: Record<string, unknown>) =>
+  new RegistryError(ErrorCode.INVALID_INPUT, message, { details });
+
+export const notFound = (message: string, details?: Record<string, unknown>) =>
+  new RegistryError(ErrorCode.NOT_FOUND, message, { details });
+
+export const alreadyExists = (message: string, details?: Record<string, unknown>) =>
+  new RegistryError(ErrorCode.ALREADY_EXISTS, message, { details });

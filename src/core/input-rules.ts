@@ -1,0 +1,140 @@
+import type { RegistryAdapter } from './adapter.ts';
+import { isVersionKey } from './adapter.ts';
+import { isRegistryError, invalidInput } from './errors.ts';
+import type { VersionKey } from './model.ts';
+import {
+  checkAlias,
+  checkKey,
+  checkMetrics,
+  checkModelName,
+  checkRunId,
+  checkTags,
+  checkText,
+  checkVersion,
+  checkWellFormed,
+} from './rules.ts';
+
+/**
+ * Wraps an adapter so that every write is checked against the core rules and the
+ * backend's declared limits before anything is sent, and every error names the registry.
+ * Both the gateway and the contract suite use adapters through this, so a rule is
+ * enforced the same way on every backend.
+ */
+export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
+  const limits = adapter.capabilities().limits;
+  const attribute = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw isRegistryError(error) ? error.withRegistry(adapter.id) : error;
+    }
+  };
+  // Reads take names as given: an odd name simply does not exist.
+  const checkReadName = (name: string) => checkWellFormed('Model name', name);
+  const checkKeyOf = (key: VersionKey) => {
+    checkReadName(key.name);
+    checkVersion(key.version);
+  };
+  const checkDescription = (description: string | null | undefined) => {
+    if (description != null) checkText('Description', description, limits.description);
+  };
+
+  return {
+    id: adapter.id,
+    kind: adapter.kind,
+    capabilities: () => adapter.capabilities(),
+    health: () => adapter.health(),
+    close: () => adapter.close?.() ?? Promise.resolve(),
+
+    listModels: (query, page) =>
+      attribute(() => {
+        if (query.namePrefix != null) checkWellFormed('namePrefix', query.namePrefix);
+        if (query.nameContains != null) checkWellFormed('nameContains', query.nameContains);
+        for (const tag of query.tags ?? []) {
+          checkWellFormed('tag key', tag.key);
+          if (tag.value != null) checkWellFormed('tag value', tag.value);
+        }
+        return adapter.listModels(query, page);
+      }),
+    getModel: (name) => attribute(() => (checkReadName(name), adapter.getModel(name))),
+    createModel: (input) =>
+      attribute(() => {
+        checkModelName(input.name, limits.modelName);
+        checkDescription(input.description);
+        checkTags(input.tags ?? {}, limits, 'model');
+        return adapter.createModel(input);
+      }),
+    updateModel: (name, patch) =>
+      attribute(() => {
+        checkReadName(name);
+        checkDescription(patch.description);
+        return adapter.updateModel(name, patch);
+      }),
+    deleteModel: (name) => attribute(() => (checkReadName(name), adapter.deleteModel(name))),
+
+    listVersions: (name, query, page) => attribute(() => (checkReadName(name), adapter.listVersions(name, query, page))),
+    getVersions: (keys) =>
+      attribute(() => {
+        keys.forEach(checkKeyOf);
+        return adapter.getVersions(keys);
+      }),
+    latestVersions: (names, stages) =>
+      attribute(() => {
+        names.forEach(checkReadName);
+        return adapter.latestVersions(names, stages);
+      }),
+    createVersion: (input) =>
+      attribute(() => {
+        checkReadName(input.name);
+        checkDescription(input.description);
+        if (input.source != null) checkText('Source', input.source, limits.source);
+        if (input.runId != null) checkRunId(input.runId);
+        checkTags(input.tags ?? {}, limits, 'version');
+        checkMetrics(input.metrics ?? {}, input.params ?? {});
+        return adapter.createVersion(input);
+      }),
+    updateVersion: (key, patch) =>
+      attribute(() => {
+        checkKeyOf(key);
+        checkDescription(patch.description);
+        return adapter.updateVersion(key, patch);
+      }),
+    deleteVersion: (key) => attribute(() => (checkKeyOf(key), adapter.deleteVersion(key))),
+
+    setTags: (target, set, remove) =>
+      attribute(() => {
+        if (isVersionKey(target)) checkKeyOf(target);
+        else checkReadName(target.name);
+        checkTags(set, { ...limits, maxVersionTags: null }, isVersionKey(target) ? 'version' : 'model');
+        for (const key of remove) checkKey('Tag key', key, limits.tagKey);
+        const clash = remove.find((key) => Object.hasOwn(set, key));
+        if (clash !== undefined) throw invalidInput(`Tag '${clash}' is both set and removed in one call`);
+        return adapter.setTags(target, set, remove);
+      }),
+    setAlias: (name, alias, version) =>
+      attribute(() => {
+        checkReadName(name);
+        checkAlias(alias);
+        checkVersion(version);
+        return adapter.setAlias(name, alias, version);
+      }),
+    deleteAlias: (name, alias) =>
+      attribute(() => {
+        checkReadName(name);
+        checkWellFormed('Alias', alias);
+        return adapter.deleteAlias(name, alias);
+      }),
+    getVersionByAlias: (name, alias) =>
+      attribute(() => {
+        checkReadName(name);
+        checkWellFormed('Alias', alias);
+        return adapter.getVersionByAlias(name, alias);
+      }),
+    setStage: (key, stage, options) => attribute(() => (checkKeyOf(key), adapter.setStage(key, stage, options))),
+    getMetrics: (keys) =>
+      attribute(() => {
+        keys.forEach(checkKeyOf);
+        return adapter.getMetrics(keys);
+      }),
+  };
+}

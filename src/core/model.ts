@@ -1,0 +1,110 @@
+import type { Stage } from './stage.ts';
+
+/** Tags are plain string maps in the domain; GraphQL shows them as key/value lists. */
+export type Tags = Record<string, string>;
+
+export interface ModelKey {
+  name: string;
+}
+
+/** Versions are strings everywhere: MLflow and Vertex ids are strings, the local registry's are integers. */
+export interface VersionKey {
+  name: string;
+  version: string;
+}
+
+export interface Alias {
+  alias: string;
+  version: string;
+}
+
+export interface Model {
+  registry: string;
+  name: string;
+  description: string | null;
+  tags: Tags;
+  aliases: Alias[];
+  createdAt: Date;
+  updatedAt: Date;
+  /** Backend-specific identifiers (ARNs, resource names) kept for operators. */
+  native?: Record<string, string>;
+}
+
+export enum VersionStatus {
+  READY = 'READY',
+  PENDING_REGISTRATION = 'PENDING_REGISTRATION',
+  FAILED_REGISTRATION = 'FAILED_REGISTRATION',
+}
+
+export interface ModelVersion {
+  registry: string;
+  name: string;
+  version: string;
+  stage: Stage;
+  description: string | null;
+  source: string | null;
+  runId: string | null;
+  status: VersionStatus;
+  tags: Tags;
+  aliases: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  createdBy: string | null;
+  native?: Record<string, string>;
+}
+
+/** Numbers recorded for a version (evaluation results) and the parameters that produced it. */
+export interface VersionMetrics {
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+}
+
+export const EMPTY_METRICS: VersionMetrics = Object.freeze({ metrics: {}, params: {} }) as VersionMetrics;
+
+export interface CreateModel {
+  name: string;
+  description?: string | null;
+  tags?: Tags;
+  createdBy?: string | null;
+}
+
+export interface ModelPatch {
+  description?: string | null;
+}
+
+export interface CreateVersion {
+  name: string;
+  source?: string | null;
+  runId?: string | null;
+  description?: string | null;
+  tags?: Tags;
+  metrics?: Record<string, number>;
+  params?: Record<string, string>;
+  createdBy?: string | null;
+}
+
+export interface VersionPatch {
+  description?: string | null;
+}
+
+export interface ModelQuery {
+  /** Exact prefix of the name (case-sensitive). */
+  namePrefix?: string;
+  /** Substring of the name; case-insensitive for ASCII letters. */
+  nameContains?: string;
+  /** Every tag must be present; a null value matches any value. */
+  tags?: { key: string; value: string | null }[];
+}
+
+export enum VersionOrder {
+  NEWEST_FIRST = 'NEWEST_FIRST',
+  OLDEST_FIRST = 'OLDEST_FIRST',
+}
+
+export interface VersionQuery {
+  stages?: Stage[];
+  order?: VersionOrder;
+}
+
+/** Stable text form of a version key, for maps and DataLoader caches. */
+export const versionKeyId = (key: VersionKey): string => JSON.stringify([key.name, key.version]);
