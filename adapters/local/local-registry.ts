@@ -126,10 +126,12 @@ export class LocalRegistry implements RegistryAdapter {
       `SELECT m.id, m.name, m.description, m.created_at, m.updated_at FROM models m
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.name LIMIT ?`,
     ).all(...args, page.first + 1) as ModelRow[];
-    const hasNextPage = rows.length > page.first;
     const items = this.hydrateModels(rows.slice(0, page.first));
-    const last = items.at(-1);
-    return { items, hasNextPage, endCursor: last ? encodeCursor({ name: last.name }) : null };
+    return {
+      items,
+      cursors: items.map((model) => encodeCursor({ name: model.name })),
+      hasNextPage: rows.length > page.first,
+    };
   }
 
   async getModel(name: string): Promise<Model | null> {
@@ -183,13 +185,11 @@ export class LocalRegistry implements RegistryAdapter {
       `SELECT ${VERSION_COLUMNS} FROM versions v JOIN models m ON m.id = v.model_id
        WHERE ${where.join(' AND ')} ORDER BY v.version ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
     ).all(...args, page.first + 1) as VersionRow[];
-    const hasNextPage = rows.length > page.first;
     const kept = rows.slice(0, page.first);
-    const last = kept.at(-1);
     return {
       items: this.hydrateVersions(kept),
-      hasNextPage,
-      endCursor: last ? encodeCursor({ version: last.version }) : null,
+      cursors: kept.map((row) => encodeCursor({ version: row.version })),
+      hasNextPage: rows.length > page.first,
     };
   }
 

@@ -7,3 +7,4 @@ export * from './adapter.ts';
 export * from './rules.ts';
 export * from './input-rules.ts';
 export * from './uri.ts';
+export * from './registry-set.ts';

@@ -11,10 +11,13 @@ export interface PageRequest {
 
 export interface Page<T> {
   items: T[];
-  /** Cursor of the last item; pass it as `after` for the next page. */
-  endCursor: string | null;
+  /** One cursor per item: passed as `after`, the list resumes right after that item. */
+  cursors: string[];
   hasNextPage: boolean;
 }
+
+/** The cursor that continues after the whole page, or null for an empty page. */
+export const endCursor = (page: Page<unknown>): string | null => page.cursors.at(-1) ?? null;
 
 export function pageRequest(first: number | null | undefined, after?: string | null): PageRequest {
   const size = first ?? DEFAULT_PAGE_SIZE;

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   Stage,
   VersionOrder,
+  endCursor,
   enforceInputRules,
   isRegistryError,
   versionKeyId,
@@ -106,11 +107,14 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         do {
           const page = await registry.listModels({ namePrefix: unique('paged-') }, { first: 3, after });
           seen.push(...page.items.map((m) => m.name));
-          after = page.hasNextPage ? page.endCursor : null;
+          after = page.hasNextPage ? endCursor(page) : null;
           pages++;
         } while (after && pages < 10);
         expect(pages).toBe(3);
         expect(seen).toEqual([...names].sort());
+        const first = await registry.listModels({ namePrefix: unique('paged-') }, { first: 3 });
+        const resumed = await registry.listModels({ namePrefix: unique('paged-') }, { first: 2, after: first.cursors[1]! });
+        expect(resumed.items.map((m) => m.name)).toEqual(seen.slice(2, 4));
       });
 
       it('filters models by name substring and by tag', async () => {
@@ -230,11 +234,14 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         do {
           const page = await registry.listVersions(model.name, {}, { first: 3, after });
           seen.push(...page.items.map((v) => v.version));
-          after = page.hasNextPage ? page.endCursor : null;
+          after = page.hasNextPage ? endCursor(page) : null;
           pages++;
         } while (after && pages < 10);
         expect(pages).toBe(3);
         expect(seen).toEqual(['7', '6', '5', '4', '3', '2', '1']);
+        const first = await registry.listVersions(model.name, {}, { first: 3 });
+        const resumed = await registry.listVersions(model.name, {}, { first: 2, after: first.cursors[0]! });
+        expect(resumed.items.map((v) => v.version)).toEqual(['6', '5']);
         const oldest = await registry.listVersions(model.name, { order: VersionOrder.OLDEST_FIRST }, { first: 2 });
         expect(oldest.items.map((v) => v.version)).toEqual(['1', '2']);
       });

@@ -1,0 +1,70 @@
+import { Field, Float, InputType, ObjectType } from 'type-graphql';
+import { invalidInput, type Tags } from '../../core/index.ts';
+
+@ObjectType('Tag')
+export class TagType {
+  @Field(() => String) key!: string;
+  @Field(() => String) value!: string;
+}
+
+@InputType('TagInput')
+export class TagInput {
+  @Field(() => String) key!: string;
+  @Field(() => String) value!: string;
+}
+
+@ObjectType('Param')
+export class ParamType {
+  @Field(() => String) key!: string;
+  @Field(() => String) value!: string;
+}
+
+@InputType('ParamInput')
+export class ParamInput {
+  @Field(() => String) key!: string;
+  @Field(() => String) value!: string;
+}
+
+@ObjectType('Metric')
+export class MetricType {
+  @Field(() => String) key!: string;
+  @Field(() => Float) value!: number;
+}
+
+@InputType('MetricInput')
+export class MetricInput {
+  @Field(() => String) key!: string;
+  @Field(() => Float) value!: number;
+}
+
+@ObjectType('Alias', { description: 'A named pointer to one version of a model' })
+export class AliasType {
+  @Field(() => String) alias!: string;
+  @Field(() => String) version!: string;
+}
+
+@InputType('TagFilter')
+export class TagFilter {
+  @Field(() => String) key!: string;
+  @Field(() => String, { nullable: true, description: 'Omit to match any value' })
+  value?: string | null;
+}
+
+/** Sorted by key, so output is stable whatever order the backend keeps. */
+export function entries<V>(record: Record<string, V>): { key: string; value: V }[] {
+  return Object.keys(record)
+    .sort()
+    .map((key) => ({ key, value: record[key]! }));
+}
+
+/** A key/value list from a client as a record; a key given twice is ambiguous, so refused. */
+export function toRecord<V>(list: readonly { key: string; value: V }[] | null | undefined, what: string): Record<string, V> {
+  const record: Record<string, V> = Object.create(null);
+  for (const { key, value } of list ?? []) {
+    if (Object.hasOwn(record, key)) throw invalidInput(`${what} '${key}' is given more than once`);
+    record[key] = value;
+  }
+  return { ...record };
+}
+
+export const toTagList = (tags: Tags) => entries(tags);

@@ -1,0 +1,48 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ErrorCode, isRegistryError } from '../core/index.ts';
+
+/** The request id of the HTTP request being served, so errors can name it without a context. */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Apollo's own codes for malformed operations, spoken as our INVALID_INPUT. */
+const INPUT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'BAD_REQUEST',
+]);
+
+/**
+ * Gives every error a code from our enum. Expected errors keep their message; anything
+ * else is masked as INTERNAL with the request id, and its detail stays in the log.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (isRegistryError(original)) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: {
+        code: original.code,
+        ...(original.registry ? { registry: original.registry } : {}),
+        ...(original.details ? { details: original.details } : {}),
+      },
+    };
+  }
+  const apolloCode = formatted.extensions?.code;
+  if (typeof apolloCode === 'string' && INPUT_CODES.has(apolloCode)) {
+    return { ...formatted, extensions: { code: ErrorCode.INVALID_INPUT, reason: apolloCode } };
+  }
+  const requestId = requestScope.getStore()?.requestId;
+  return {
+    message: `Internal error${requestId ? `; request id ${requestId}` : ''}`,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL, ...(requestId ? { requestId } : {}) },
+  };
+}

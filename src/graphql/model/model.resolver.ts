@@ -1,0 +1,107 @@
+import { Args, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ALL_STAGES, Stage, pageRequest, type Model, type ModelVersion } from '../../core/index.ts';
+import { toConnection } from '../common/connection.ts';
+import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
+import type { GatewayContext } from '../context.ts';
+import { ModelVersionConnection, ModelVersionType } from '../version/version.type.ts';
+import { VersionsArgs } from '../version/version.args.ts';
+import { CreateModelArgs, ModelRefArgs, ModelsArgs, UpdateModelArgs } from './model.args.ts';
+import { ModelConnection, ModelType } from './model.type.ts';
+
+@Resolver(() => ModelType)
+export class ModelResolver {
+  @Query(() => ModelConnection, { description: 'Models of one registry, by name' })
+  async models(@Args(() => ModelsArgs) args: ModelsArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const filter = args.filter ?? {};
+    const page = await registry.listModels(
+      {
+        namePrefix: filter.namePrefix ?? undefined,
+        nameContains: filter.nameContains ?? undefined,
+        tags: filter.tags?.map((t) => ({ key: t.key, value: t.value ?? null })),
+      },
+      pageRequest(args.first, args.after),
+    );
+    const loaders = ctx.loaders.for(registry.id);
+    for (const model of page.items) loaders.model.prime(model.name, model);
+    return toConnection(page);
+  }
+
+  @Query(() => ModelType, { nullable: true, description: 'One model, or null when it does not exist' })
+  model(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.loaders.for(args.registry).model.load(args.name);
+  }
+
+  @Mutation(() => ModelType)
+  async createModel(@Args(() => CreateModelArgs) args: CreateModelArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const model = await registry.createModel({
+      name: args.name,
+      description: args.description ?? null,
+      tags: toRecord(args.tags, 'Tag'),
+      createdBy: ctx.principal,
+    });
+    ctx.loaders.for(registry.id).clear();
+    return model;
+  }
+
+  @Mutation(() => ModelType)
+  async updateModel(@Args(() => UpdateModelArgs) args: UpdateModelArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const model = await registry.updateModel(args.name, { description: args.description ?? null });
+    ctx.loaders.for(registry.id).clear();
+    return model;
+  }
+
+  @Mutation(() => Boolean, { description: 'Deletes a model and all its versions' })
+  async deleteModel(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    await registry.deleteModel(args.name);
+    ctx.loaders.for(registry.id).clear();
+    return true;
+  }
+
+  @FieldResolver(() => [TagType])
+  tags(@Root() model: Model) {
+    return entries(model.tags);
+  }
+
+  @FieldResolver(() => [AliasType])
+  aliases(@Root() model: Model) {
+    return model.aliases;
+  }
+
+  @FieldResolver(() => ModelVersionConnection)
+  async versions(@Root() model: Model, @Args(() => VersionsArgs) args: VersionsArgs, @Ctx() ctx: GatewayContext) {
+    const loaders = ctx.loaders.for(model.registry);
+    const page = await loaders.registry.listVersions(
+      model.name,
+      { stages: args.stages ?? undefined, order: args.order ?? undefined },
+      pageRequest(args.first, args.after),
+    );
+    loaders.primeVersions(page.items);
+    return toConnection(page);
+  }
+
+  @FieldResolver(() => [ModelVersionType], { description: 'The newest version in each stage (MLflow latest_versions)' })
+  async latestVersions(
+    @Root() model: Model,
+    @Arg('stages', () => [Stage], { nullable: true }) stages: Stage[] | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    const wanted = new Set(stages ?? ALL_STAGES);
+    const latest = await ctx.loaders.for(model.registry).latest.load(model.name);
+    return latest.filter((version) => wanted.has(version.stage));
+  }
+
+  @FieldResolver(() => ModelVersionType, { nullable: true, description: 'The newest version in PRODUCTION' })
+  async productionVersion(@Root() model: Model, @Ctx() ctx: GatewayContext): Promise<ModelVersion | null> {
+    const latest = await ctx.loaders.for(model.registry).latest.load(model.name);
+    return latest.find((version) => version.stage === Stage.PRODUCTION) ?? null;
+  }
+
+  @FieldResolver(() => ModelVersionType, { nullable: true })
+  version(@Root() model: Model, @Arg('version', () => String) version: string, @Ctx() ctx: GatewayContext) {
+    return ctx.loaders.for(model.registry).version.load({ name: model.name, version });
+  }
+}

@@ -1,0 +1,167 @@
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { formatModelUri, type ModelVersion, type VersionKey } from '../../core/index.ts';
+import { registerVersion } from '../../workflows/register.ts';
+import { resolveVersion } from '../../workflows/resolve.ts';
+import { transitionStage } from '../../workflows/transition.ts';
+import { MetricType, ParamType, TagType, entries, toRecord } from '../common/tag.type.ts';
+import type { GatewayContext } from '../context.ts';
+import { ModelType } from '../model/model.type.ts';
+import {
+  DeleteAliasArgs,
+  DeleteTagsArgs,
+  RegisterVersionArgs,
+  SetAliasArgs,
+  SetTagsArgs,
+  TransitionStageArgs,
+  UpdateVersionArgs,
+  VersionRefArgs,
+  type TagTargetArgs,
+} from './version.args.ts';
+import { DeletedVersionType, ModelVersionType, StageTransitionType, TagsPayload } from './version.type.ts';
+
+const keyOf = (version: ModelVersion): VersionKey => ({ name: version.name, version: version.version });
+
+@Resolver(() => ModelVersionType)
+export class VersionResolver {
+  @Query(() => ModelVersionType, { nullable: true, description: 'One version, or null when it does not exist' })
+  modelVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.loaders.for(args.registry).version.load({ name: args.name, version: args.version });
+  }
+
+  @Query(() => ModelVersionType, {
+    description:
+      'The version a model URI points at: models:/Name/3, models:/Name/Production, models:/Name/latest, ' +
+      'models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there.',
+  })
+  resolveVersion(@Arg('uri', () => String) uri: string, @Ctx() ctx: GatewayContext) {
+    return resolveVersion(ctx.registries, uri);
+  }
+
+  @Mutation(() => ModelVersionType, { description: 'Registers a new version, creating the model when it is new' })
+  async registerVersion(@Args(() => RegisterVersionArgs) args: RegisterVersionArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const version = await registerVersion(registry, {
+      name: args.name,
+      source: args.source ?? null,
+      runId: args.runId ?? null,
+      description: args.description ?? null,
+      tags: toRecord(args.tags, 'Tag'),
+      metrics: toRecord(args.metrics, 'Metric'),
+      params: toRecord(args.params, 'Param'),
+      createdBy: ctx.principal,
+    });
+    ctx.loaders.for(registry.id).clear();
+    return version;
+  }
+
+  @Mutation(() => ModelVersionType)
+  async updateVersion(@Args(() => UpdateVersionArgs) args: UpdateVersionArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const version = await registry.updateVersion({ name: args.name, version: args.version }, { description: args.description ?? null });
+    ctx.loaders.for(registry.id).clear();
+    return version;
+  }
+
+  @Mutation(() => DeletedVersionType, { description: 'Deletes one version; its number is never reused' })
+  async deleteVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    await registry.deleteVersion({ name: args.name, version: args.version });
+    ctx.loaders.for(registry.id).clear();
+    return { registry: registry.id, name: args.name, version: args.version };
+  }
+
+  @Mutation(() => TagsPayload, { description: 'Sets tags on a model, or on a version when `version` is given' })
+  setTags(@Args(() => SetTagsArgs) args: SetTagsArgs, @Ctx() ctx: GatewayContext) {
+    return this.changeTags(args, toRecord(args.tags, 'Tag'), [], ctx);
+  }
+
+  @Mutation(() => TagsPayload, { description: 'Removes tags by key; keys that are not set are ignored' })
+  deleteTags(@Args(() => DeleteTagsArgs) args: DeleteTagsArgs, @Ctx() ctx: GatewayContext) {
+    return this.changeTags(args, {}, args.keys, ctx);
+  }
+
+  @Mutation(() => ModelVersionType, { description: 'Points an alias at a version, moving it from any other version' })
+  async setAlias(@Args(() => SetAliasArgs) args: SetAliasArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    await registry.setAlias(args.name, args.alias, args.version);
+    const loaders = ctx.loaders.for(registry.id);
+    loaders.clear();
+    return loaders.version.load({ name: args.name, version: args.version });
+  }
+
+  @Mutation(() => ModelType, { description: 'Removes an alias; NOT_FOUND when it is not set' })
+  async deleteAlias(@Args(() => DeleteAliasArgs) args: DeleteAliasArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    await registry.deleteAlias(args.name, args.alias);
+    const loaders = ctx.loaders.for(registry.id);
+    loaders.clear();
+    return loaders.model.load(args.name);
+  }
+
+  @Mutation(() => StageTransitionType, {
+    description: 'Moves a version to a stage directly, without gates or approvals (administrators)',
+  })
+  async transitionStage(@Args(() => TransitionStageArgs) args: TransitionStageArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const result = await transitionStage(registry, { name: args.name, version: args.version }, args.stage, {
+      archiveExisting: args.archiveExisting,
+    });
+    ctx.loaders.for(registry.id).clear();
+    return result;
+  }
+
+  @FieldResolver(() => ID, { description: 'Globally unique: the registry-prefixed model URI' })
+  id(@Root() version: ModelVersion) {
+    return formatModelUri(version.name, version.version, version.registry);
+  }
+
+  @FieldResolver(() => String, { description: 'models:/<name>/<version>' })
+  uri(@Root() version: ModelVersion) {
+    return formatModelUri(version.name, version.version);
+  }
+
+  @FieldResolver(() => [TagType])
+  tags(@Root() version: ModelVersion) {
+    return entries(version.tags);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The value of one tag, or null' })
+  tag(@Root() version: ModelVersion, @Arg('key', () => String) key: string) {
+    return Object.hasOwn(version.tags, key) ? version.tags[key] : null;
+  }
+
+  @FieldResolver(() => [MetricType])
+  async metrics(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
+    return entries((await ctx.loaders.for(version.registry).metrics.load(keyOf(version))).metrics);
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'One metric, or null when it was not recorded' })
+  async metric(@Root() version: ModelVersion, @Arg('name', () => String) name: string, @Ctx() ctx: GatewayContext) {
+    const { metrics } = await ctx.loaders.for(version.registry).metrics.load(keyOf(version));
+    return Object.hasOwn(metrics, name) ? metrics[name] : null;
+  }
+
+  @FieldResolver(() => [ParamType])
+  async params(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
+    return entries((await ctx.loaders.for(version.registry).metrics.load(keyOf(version))).params);
+  }
+
+  @FieldResolver(() => ModelType)
+  model(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
+    return ctx.loaders.for(version.registry).model.load(version.name);
+  }
+
+  private async changeTags(args: TagTargetArgs, set: Record<string, string>, remove: string[], ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const target = args.version == null ? { name: args.name } : { name: args.name, version: args.version };
+    await registry.setTags(target, set, remove);
+    const loaders = ctx.loaders.for(registry.id);
+    loaders.clear();
+    const [model, version] = await Promise.all([
+      loaders.model.load(args.name),
+      args.version == null ? null : loaders.version.load({ name: args.name, version: args.version }),
+    ]);
+    return { model, version };
+  }
+}
+

@@ -1,0 +1,44 @@
+import { Field, ObjectType } from 'type-graphql';
+import { DateTimeISOResolver } from 'graphql-scalars';
+import { Stage, VersionStatus } from '../common/enums.ts';
+import { connectionType } from '../common/connection.ts';
+import { ModelType } from '../model/model.type.ts';
+
+@ObjectType('ModelVersion')
+export class ModelVersionType {
+  @Field(() => String) registry!: string;
+  @Field(() => String, { description: 'Name of the model' }) name!: string;
+  @Field(() => String, { description: 'Version number, as a string on every backend' }) version!: string;
+  @Field(() => Stage) stage!: Stage;
+  @Field(() => [String], { description: 'Aliases pointing at this version' }) aliases!: string[];
+  @Field(() => String, { nullable: true }) description!: string | null;
+  @Field(() => String, { nullable: true, description: 'Where the model artifacts live' }) source!: string | null;
+  @Field(() => String, { nullable: true }) runId!: string | null;
+  @Field(() => VersionStatus) status!: VersionStatus;
+  @Field(() => DateTimeISOResolver) createdAt!: Date;
+  @Field(() => DateTimeISOResolver) updatedAt!: Date;
+  @Field(() => String, { nullable: true }) createdBy!: string | null;
+}
+
+export const ModelVersionConnection = connectionType(ModelVersionType, 'ModelVersion');
+
+@ObjectType('StageTransition')
+export class StageTransitionType {
+  @Field(() => ModelVersionType, { description: 'The version that moved' }) version!: ModelVersionType;
+  @Field(() => [ModelVersionType], { description: 'Versions archived because they held the target stage' })
+  archived!: ModelVersionType[];
+}
+
+@ObjectType('TagsPayload', { description: 'The model, and the version when the tags were on a version' })
+export class TagsPayload {
+  @Field(() => ModelType) model!: ModelType;
+  @Field(() => ModelVersionType, { nullable: true }) version!: ModelVersionType | null;
+}
+
+@ObjectType('DeletedVersion')
+export class DeletedVersionType {
+  @Field(() => String) registry!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String) version!: string;
+}
+

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const registryId = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, _ or -, starting with a letter (at most 63)');
+
+const localRegistry = z.strictObject({
+  id: registryId,
+  kind: z.literal('local'),
+  /** SQLite file; defaults to <dataDir>/<id>.db */
+  path: z.string().min(1).optional(),
+});
+
+const registry = z.discriminatedUnion('kind', [localRegistry]);
+
+const origin = z.union([
+  z.literal('*'),
+  z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u.replace(/\/$/, ''), 'must be an origin: scheme://host[:port]'),
+]);
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(4000),
+        /** Origins allowed to call from a browser; none by default. */
+        corsOrigins: z.array(origin).default([]),
+        /** Largest request body accepted, in bytes. */
+        bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        introspection: z.boolean().default(true),
+      })
+      .prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+    registries: z.array(registry).min(1).optional(),
+    defaultRegistry: registryId.optional(),
+  })
+  .superRefine((config, ctx) => {
+    const ids = (config.registries ?? []).map((r) => r.id);
+    ids.forEach((id, index) => {
+      if (ids.indexOf(id) !== index) {
+        ctx.addIssue({ code: 'custom', path: ['registries', index, 'id'], message: `duplicate registry id '${id}'` });
+      }
+    });
+    if (config.defaultRegistry && config.registries && !ids.includes(config.defaultRegistry)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultRegistry'], message: `no registry has id '${config.defaultRegistry}'` });
+    }
+  });
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type RegistryConfig = z.output<typeof registry>;
+
+/** Resolved configuration: registries filled in, paths absolute. */
+export interface ResolvedConfig extends Omit<GatewayConfig, 'registries' | 'defaultRegistry'> {
+  registries: RegistryConfig[];
+  defaultRegistry: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ConfigOverrides {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+}
+
+/** Validates raw config (from YAML) and applies overrides; every problem names its key. */
+export function resolveConfig(raw: unknown, overrides: ConfigOverrides = {}, source = 'config'): ResolvedConfig {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid ${source}:\n${problems.join('\n')}`);
+  }
+  const config = parsed.data;
+  const dataDir = resolve(overrides.dataDir ?? config.dataDir);
+  const registries = (config.registries ?? [{ id: 'local', kind: 'local' as const }]).map((r) => ({
+    ...r,
+    path: r.path ? resolve(r.path) : resolve(dataDir, `${r.id}.db`),
+  }));
+  return {
+    ...config,
+    server: {
+      ...config.server,
+      host: overrides.host ?? config.server.host,
+      port: overrides.port ?? config.server.port,
+    },
+    dataDir,
+    registries,
+    defaultRegistry: config.defaultRegistry ?? registries[0]!.id,
+  };
+}
+
+export function loadConfigFile(path: string, overrides: ConfigOverrides = {}): ResolvedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Config file ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  return resolveConfig(raw, overrides, `config file ${path}`);
+}

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Logger } from 'pino';
+import { isRegistryError, type RegistrySet } from '../core/index.ts';
+import type { GatewayContext } from '../graphql/context.ts';
+import { formatError } from '../graphql/errors.ts';
+import { gatewaySchema } from '../graphql/schema.ts';
+import type { ResolvedConfig } from './config.ts';
+import { createRequestHandler } from './http.ts';
+import { createLogger } from './logger.ts';
+import { createRegistries } from './registries.ts';
+
+export interface RunningGateway {
+  /** http://host:port/graphql */
+  url: string;
+  registries: RegistrySet;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/** Builds the registries and serves GraphQL; resolves once the port is bound. */
+export async function startGateway(config: ResolvedConfig, options: { log?: Logger; registries?: RegistrySet } = {}): Promise<RunningGateway> {
+  const log = options.log ?? createLogger(config.log.level);
+  const registries = options.registries ?? createRegistries(config);
+  const httpServer: Server = createServer();
+  const apollo = new ApolloServer<GatewayContext>({
+    schema: await gatewaySchema(),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: config.server.introspection,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ errors, contextValue }) {
+              for (const error of errors) {
+                const original = error.originalError;
+                // Expected outcomes (NOT_FOUND, GATE_FAILED, ...) are the client's business; the rest is ours.
+                if (original && !isRegistryError(original)) {
+                  contextValue.log.error({ err: original, path: error.path }, 'unexpected error in resolver');
+                }
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+  httpServer.on(
+    'request',
+    createRequestHandler({
+      apollo,
+      registries,
+      log,
+      corsOrigins: config.server.corsOrigins,
+      bodyLimitBytes: config.server.bodyLimitBytes,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.server.port, config.server.host, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}/graphql`;
+  return {
+    url,
+    registries,
+    log,
+    async stop() {
+      await apollo.stop();
+      await registries.close();
+    },
+  };
+}

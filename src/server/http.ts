@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServer, HTTPGraphQLRequest } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import type { Logger } from 'pino';
+import { ErrorCode, type RegistrySet } from '../core/index.ts';
+import { createContext, type GatewayContext } from '../graphql/context.ts';
+import { requestScope } from '../graphql/errors.ts';
+import { probe } from '../graphql/registry/registry.resolver.ts';
+
+export interface HttpOptions {
+  apollo: ApolloServer<GatewayContext>;
+  registries: RegistrySet;
+  log: Logger;
+  corsOrigins: readonly string[];
+  bodyLimitBytes: number;
+}
+
+class BodyTooLarge extends Error {}
+
+/** Routes /graphql to Apollo and answers /healthz and /readyz; everything else is 404. */
+export function createRequestHandler(options: HttpOptions) {
+  const { apollo, registries, log } = options;
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = pickRequestId(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    try {
+      if (!applyCors(req, res, options.corsOrigins)) return;
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') return await ready(res, registries);
+      if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the API is at /graphql' });
+
+      const body = await readBody(req, options.bodyLimitBytes);
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const request: HTTPGraphQLRequest = {
+        method: (req.method ?? 'GET').toUpperCase(),
+        headers,
+        search: url.search,
+        body: parseBody(body, headers.get('content-type')),
+      };
+      const reqLog = log.child({ requestId });
+      const response = await requestScope.run({ requestId }, () =>
+        apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: request,
+          context: async () => createContext(registries, requestId, reqLog),
+        }),
+      );
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+      } else {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        return sendJson(res, 413, graphqlError(`Request body is larger than ${options.bodyLimitBytes} bytes`, ErrorCode.INVALID_INPUT));
+      }
+      if (error instanceof SyntaxError) {
+        return sendJson(res, 400, graphqlError(`Request body is not valid JSON: ${error.message}`, ErrorCode.INVALID_INPUT));
+      }
+      log.error({ err: error, requestId }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, graphqlError(`Internal error; request id ${requestId}`, ErrorCode.INTERNAL, { requestId }));
+      else res.end();
+    }
+  };
+}
+
+async function ready(res: ServerResponse, registries: RegistrySet): Promise<void> {
+  const checks = await Promise.all(registries.list().map(async (r) => ({ id: r.id, kind: r.kind, ...(await probe(r)) })));
+  const ok = checks.every((c) => c.ok);
+  sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', registries: checks });
+}
+
+/** Sets CORS headers for allowed origins; answers preflights. Returns false when the response is done. */
+function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  res.setHeader('vary', 'Origin');
+  const permitted = origin !== undefined && (allowed.includes('*') || allowed.includes(origin));
+  if (permitted) {
+    res.setHeader('access-control-allow-origin', allowed.includes('*') ? '*' : origin);
+    res.setHeader('access-control-expose-headers', 'x-request-id');
+  }
+  if (req.method === 'OPTIONS') {
+    if (permitted) {
+      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+      res.setHeader('access-control-allow-headers', 'content-type, authorization, apollo-require-preflight, x-request-id');
+      res.setHeader('access-control-max-age', '600');
+    }
+    res.statusCode = permitted ? 204 : 403;
+    res.end();
+    return false;
+  }
+  return true;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(body: string, contentType: string | undefined): unknown {
+  if (body.length === 0) return undefined;
+  if (contentType?.toLowerCase().startsWith('application/json') || contentType?.toLowerCase().includes('+json')) {
+    return JSON.parse(body);
+  }
+  return body;
+}
+
+function pickRequestId(header: string | string[] | undefined): string {
+  const given = Array.isArray(header) ? header[0] : header;
+  return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+function graphqlError(message: string, code: ErrorCode, extra: Record<string, unknown> = {}) {
+  return { errors: [{ message, extensions: { code, ...extra } }] };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(value));
+}

@@ -1,0 +1,54 @@
+import {
+  ErrorCode,
+  RegistryError,
+  Stage,
+  parseModelUri,
+  type ModelVersion,
+  type RegistrySet,
+} from '../core/index.ts';
+
+/** Finds the version a `models:/` URI points at, in the registry it names or the default one. */
+export async function resolveVersion(registries: RegistrySet, uri: string): Promise<ModelVersion> {
+  const parsed = parseModelUri(uri);
+  const registry = registries.get(parsed.registry);
+  const { name, selector } = parsed;
+  let found: ModelVersion | null;
+  switch (selector.kind) {
+    case 'version':
+      found = (await registry.getVersions([{ name, version: selector.version }]))[0] ?? null;
+      break;
+    case 'alias':
+      found = await registry.getVersionByAlias(name, selector.alias);
+      break;
+    case 'stage': {
+      const latest = await registry.latestVersions([name], [selector.stage]);
+      found = latest.get(name)?.[0] ?? null;
+      break;
+    }
+    case 'latest': {
+      const page = await registry.listVersions(name, {}, { first: 1 });
+      found = page.items[0] ?? null;
+      break;
+    }
+  }
+  if (!found) {
+    throw new RegistryError(ErrorCode.NOT_FOUND, `Nothing at '${uri}': ${describeMiss(name, selector)}`, {
+      registry: registry.id,
+      details: { uri },
+    });
+  }
+  return found;
+}
+
+function describeMiss(name: string, selector: ReturnType<typeof parseModelUri>['selector']): string {
+  switch (selector.kind) {
+    case 'version':
+      return `model '${name}' has no version ${selector.version}`;
+    case 'alias':
+      return `model '${name}' has no alias '${selector.alias}'`;
+    case 'stage':
+      return `model '${name}' has no version in ${selector.stage === Stage.NONE ? 'stage NONE' : selector.stage}`;
+    case 'latest':
+      return `model '${name}' has no versions`;
+  }
+}
