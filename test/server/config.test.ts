@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, resolveConfig } from '../../src/server/config.ts';
+
+const problem = (raw: unknown): string => {
+  try {
+    resolveConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('config was accepted');
+};
+
+describe('configuration', () => {
+  it('defaults to one local registry under ./data on 127.0.0.1:4000', () => {
+    const config = resolveConfig({});
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 4000, corsOrigins: [] });
+    expect(config.dataDir).toBe(resolve('data'));
+    expect(config.registries).toEqual([{ id: 'local', kind: 'local', path: resolve('data', 'local.db') }]);
+    expect(config.defaultRegistry).toBe('local');
+  });
+
+  it('applies host, port and data directory overrides over the file', () => {
+    const config = resolveConfig({ server: { port: 5000 }, dataDir: '/srv/a' }, { port: 6000, host: '0.0.0.0', dataDir: '/srv/b' });
+    expect(config.server.port).toBe(6000);
+    expect(config.server.host).toBe('0.0.0.0');
+    expect(config.registries[0]?.path).toBe('/srv/b/local.db');
+  });
+
+  it('names the key and the problem for each mistake', () => {
+    expect(problem({ server: { port: 'eighty' } })).toMatch(/server\.port: .*number/);
+    expect(problem({ server: { prot: 80 } })).toMatch(/server: .*prot/);
+    expect(problem({ registries: [{ id: 'Bad Id', kind: 'local' }] })).toMatch(/registries\.0\.id: must be lowercase/);
+    expect(problem({ registries: [{ id: 'x', kind: 'oracle' }] })).toMatch(/registries\.0\.kind/);
+    expect(problem({ registries: [{ id: 'a', kind: 'local' }, { id: 'a', kind: 'local' }] })).toMatch(/registries\.1\.id: duplicate registry id 'a'/);
+    expect(problem({ registries: [{ id: 'a', kind: 'local' }], defaultRegistry: 'b' })).toMatch(/defaultRegistry: no registry has id 'b'/);
+    expect(problem({ server: { corsOrigins: ['http://ok.example/path'] } })).toMatch(/server\.corsOrigins\.0/);
+  });
+
+  it('reads YAML files and reports unreadable or malformed ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-config-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'server:\n  port: 4100\nregistries:\n  - id: team\n    kind: local\n');
+    expect(loadConfigFile(good).registries[0]?.id).toBe('team');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'server: [unclosed');
+    expect(() => loadConfigFile(bad)).toThrow(/not valid YAML/);
+    expect(() => loadConfigFile(join(dir, 'absent.yaml'))).toThrow(/Cannot read config file/);
+  });
+
+  it('stops start-up with exit code 2 and a message naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-config-'));
+    const file = join(dir, 'modelgate.yaml');
+    writeFileSync(file, 'server:\n  port: -1\n');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--config', file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('server.port');
+  });
+});
