@@ -16,6 +16,9 @@ import { RegistrySet, Stage, enforceInputRules, type RegistryAdapter } from '../
 import { resolveConfig } from '../src/server/config.ts';
 import { startGateway } from '../src/server/gateway.ts';
 
+/** One model with 1,000 versions, so a stage-filtered page of 50 is full. */
+const WIDE_MODEL = 'wide-model';
+
 interface ScaleResult {
   models: number;
   versions: number;
@@ -112,8 +115,6 @@ async function runScale(modelCount: number, versionsPerModel: number, iterations
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const WIDE_MODEL = 'wide-model';
 
 /** Models with versions spread over every stage, each version with metrics and a tag; plus one model with 1,000 versions. */
 async function fill(registry: RegistryAdapter, modelCount: number, versionsPerModel: number): Promise<string[]> {

@@ -26,6 +26,13 @@ export function createRequestHandler(options: HttpOptions) {
     const requestId = pickRequestId(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://gateway');
+    const started = performance.now();
+    res.once('finish', () => {
+      const entry = { requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) };
+      // Probes hit often; keep them out of the info stream.
+      if (url.pathname === '/healthz' || url.pathname === '/readyz') log.debug(entry, 'request');
+      else log.info(entry, 'request');
+    });
     try {
       if (!applyCors(req, res, options.corsOrigins)) return;
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
