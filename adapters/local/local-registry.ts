@@ -20,6 +20,7 @@ import {
   type CreateModel,
   type CreateVersion,
   type Health,
+  type MetricsRef,
   type Model,
   type ModelKey,
   type ModelPatch,
@@ -318,7 +319,7 @@ export class LocalRegistry implements RegistryAdapter {
     return this.hydrateVersions(rows)[0] ?? null;
   }
 
-  async getMetrics(keys: readonly VersionKey[]): Promise<Map<string, VersionMetrics>> {
+  async getMetrics(keys: readonly MetricsRef[]): Promise<Map<string, VersionMetrics>> {
     const result = new Map<string, VersionMetrics>();
     if (keys.length === 0) return result;
     const wanted = JSON.stringify(keys.map((k) => [k.name, Number(k.version)]));

@@ -1,6 +1,7 @@
 import type {
   CreateModel,
   CreateVersion,
+  MetricsRef,
   Model,
   ModelKey,
   ModelPatch,
@@ -69,8 +70,8 @@ export interface RegistryAdapter {
   /** Moves one version; archiving others is the workflow's job unless `archiveExisting` is atomic here. */
   setStage(key: VersionKey, stage: Stage, options?: SetStageOptions): Promise<ModelVersion>;
 
-  /** Batch read of metrics and params; keys without any are absent or empty. */
-  getMetrics(keys: readonly VersionKey[]): Promise<Map<string, VersionMetrics>>;
+  /** Batch read of metrics and params, keyed by versionKeyId; versions without any are absent or empty. */
+  getMetrics(versions: readonly MetricsRef[]): Promise<Map<string, VersionMetrics>>;
 }
 
 export const isVersionKey = (target: ModelKey | VersionKey): target is VersionKey =>

@@ -53,6 +53,13 @@ export interface ModelVersion {
   native?: Record<string, string>;
 }
 
+/**
+ * A version to read metrics for. `runId` is passed when the caller already holds the
+ * version, so a backend that keeps metrics on runs (MLflow) need not look it up again;
+ * undefined means unknown, null means the version has no run.
+ */
+export type MetricsRef = VersionKey & { runId?: string | null };
+
 /** Numbers recorded for a version (evaluation results) and the parameters that produced it. */
 export interface VersionMetrics {
   metrics: Record<string, number>;

@@ -7,6 +7,7 @@ import {
   type ModelVersion,
   type RegistryAdapter,
   type RegistrySet,
+  type MetricsRef,
   type VersionKey,
   type VersionMetrics,
 } from '../core/index.ts';
@@ -15,7 +16,7 @@ import {
 export class RegistryLoaders {
   readonly model: DataLoader<string, Model | null>;
   readonly version: DataLoader<VersionKey, ModelVersion | null, string>;
-  readonly metrics: DataLoader<VersionKey, VersionMetrics, string>;
+  readonly metrics: DataLoader<MetricsRef, VersionMetrics, string>;
   /** Latest version in each stage, per model name. */
   readonly latest: DataLoader<string, ModelVersion[]>;
 

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { formatModelUri, type ModelVersion, type VersionKey } from '../../core/index.ts';
+import { formatModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
 import { registerVersion } from '../../workflows/register.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';
 import { transitionStage } from '../../workflows/transition.ts';
@@ -19,7 +19,7 @@ import {
 } from './version.args.ts';
 import { DeletedVersionType, ModelVersionType, StageTransitionType, TagsPayload } from './version.type.ts';
 
-const keyOf = (version: ModelVersion): VersionKey => ({ name: version.name, version: version.version });
+const metricsRef = (version: ModelVersion): MetricsRef => ({ name: version.name, version: version.version, runId: version.runId });
 
 @Resolver(() => ModelVersionType)
 export class VersionResolver {
@@ -132,18 +132,18 @@ export class VersionResolver {
 
   @FieldResolver(() => [MetricType])
   async metrics(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
-    return entries((await ctx.loaders.for(version.registry).metrics.load(keyOf(version))).metrics);
+    return entries((await ctx.loaders.for(version.registry).metrics.load(metricsRef(version))).metrics);
   }
 
   @FieldResolver(() => Float, { nullable: true, description: 'One metric, or null when it was not recorded' })
   async metric(@Root() version: ModelVersion, @Arg('name', () => String) name: string, @Ctx() ctx: GatewayContext) {
-    const { metrics } = await ctx.loaders.for(version.registry).metrics.load(keyOf(version));
+    const { metrics } = await ctx.loaders.for(version.registry).metrics.load(metricsRef(version));
     return Object.hasOwn(metrics, name) ? metrics[name] : null;
   }
 
   @FieldResolver(() => [ParamType])
   async params(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
-    return entries((await ctx.loaders.for(version.registry).metrics.load(keyOf(version))).params);
+    return entries((await ctx.loaders.for(version.registry).metrics.load(metricsRef(version))).params);
   }
 
   @FieldResolver(() => ModelType)
