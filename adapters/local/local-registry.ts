@@ -50,6 +50,7 @@ const CAPABILITIES: Capabilities = {
   metrics: 'native',
   archiveExistingAtomic: true,
   modelDescriptionMutable: true,
+  versionSourceRequired: false,
   versionDescriptionMutable: true,
   limits: DEFAULT_LIMITS,
 };

@@ -88,6 +88,9 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         checkReadName(input.name);
         checkDescription(input.description);
         if (input.source != null) checkText('Source', input.source, limits.source);
+        if (!input.source && adapter.capabilities().versionSourceRequired) {
+          throw invalidInput(`This registry (${adapter.kind}) requires a source: where the version's artifacts are`, { field: 'source' });
+        }
         if (input.runId != null) checkRunId(input.runId);
         checkTags(input.tags ?? {}, limits, 'version');
         checkMetrics(input.metrics ?? {}, input.params ?? {});

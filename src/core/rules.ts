@@ -12,7 +12,7 @@ const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 const VERSION = /^[1-9]\d{0,15}$/;
 
 export const DEFAULT_LIMITS: Limits = {
-  modelName: { maxLength: 256, rule: 'no control characters and no leading or trailing space' },
+  modelName: { maxLength: 256, rule: "no control characters, no '/' or ':', no leading or trailing space" },
   tagKey: { maxLength: 250, pattern: KEY_ALPHABET, rule: 'letters, digits, _ - . / : and space' },
   tagValue: { maxLength: 5000 },
   description: { maxLength: 5000 },
@@ -49,6 +49,11 @@ export function checkModelName(name: string, rule: TextRule = DEFAULT_LIMITS.mod
   if (name.trim() !== name) {
     throw invalidInput('Model name must not start or end with white space', { field: 'name' });
   }
+  // MLflow refuses these (names become paths and URI parts there); refusing them everywhere keeps models portable.
+  if (name.includes('/') || name.includes(':')) {
+    throw invalidInput(`Model name '${preview(name)}' must not contain '/' or ':'`, { field: 'name' });
+  }
+  if (name === '.' || name === '..') throw invalidInput(`Model name '${name}' is not allowed`, { field: 'name' });
   checkText('Model name', name, rule);
 }
 

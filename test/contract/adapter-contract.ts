@@ -9,6 +9,7 @@ import {
   enforceInputRules,
   isRegistryError,
   versionKeyId,
+  type CreateVersion,
   type RegistryAdapter,
 } from '../../src/core/index.ts';
 
@@ -49,10 +50,13 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       await subject?.teardown?.();
     });
 
+    /** Registers a version with an artifact location, as real registrations have. */
+    const register = (input: CreateVersion) => registry.createVersion({ source: 's3://models/artifact', ...input });
+
     async function modelWithVersions(label: string, count: number) {
       const model = await registry.createModel({ name: unique(label) });
       const versions = [];
-      for (let i = 0; i < count; i++) versions.push(await registry.createVersion({ name: model.name }));
+      for (let i = 0; i < count; i++) versions.push(await register({ name: model.name }));
       return { model, versions };
     }
 
@@ -159,7 +163,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
           const read = await registry.getModel(modelName);
           expect(read?.name).toBe(modelName);
           expect(read?.description).toBe(label);
-          const version = await registry.createVersion({ name: modelName });
+          const version = await register({ name: modelName });
           expect(version.name).toBe(modelName);
           const byPrefix = await registry.listModels({ namePrefix: modelName }, { first: 50 });
           expect(byPrefix.items.map((m) => m.name)).toEqual([modelName]);
@@ -179,7 +183,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
       it('rejects empty, control-character, malformed-Unicode and over-long names and creates nothing', async () => {
         const limit = registry.capabilities().limits.modelName.maxLength;
-        const bad = ['', unique('tab\there'), unique('nul\u0000'), unique('lone\ud800'), ` ${unique('padded')}`, 'x'.repeat(limit + 1)];
+        const bad = ['', unique('tab\there'), unique('nul\u0000'), unique('lone\ud800'), ` ${unique('padded')}`, unique('a/b'), unique('a:b'), '..', 'x'.repeat(limit + 1)];
         for (const modelName of bad) {
           await expectCode(registry.createModel({ name: modelName }), ErrorCode.INVALID_INPUT);
         }
@@ -191,7 +195,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
     describe('versions', () => {
       it('numbers versions from 1 and round-trips their fields', async () => {
         await registry.createModel({ name: unique('fields') });
-        const first = await registry.createVersion({
+        const first = await register({
           name: unique('fields'),
           source: 's3://bucket/model/1',
           runId: 'run123abc',
@@ -211,8 +215,20 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
           aliases: [],
         });
         expect(first.createdAt.getTime()).toBeGreaterThan(Date.now() - 600_000);
-        const second = await registry.createVersion({ name: unique('fields') });
+        const second = await register({ name: unique('fields') });
         expect(second.version).toBe('2');
+      });
+
+      it('registers a version without a source only where the backend allows it', async () => {
+        await registry.createModel({ name: unique('nosource') });
+        if (registry.capabilities().versionSourceRequired) {
+          const error = await expectCode(registry.createVersion({ name: unique('nosource') }), ErrorCode.INVALID_INPUT);
+          expect(error.message).toContain('source');
+          expect((await registry.listVersions(unique('nosource'), {}, { first: 5 })).items).toEqual([]);
+        } else {
+          const version = await registry.createVersion({ name: unique('nosource') });
+          expect(version.source).toBeNull();
+        }
       });
 
       it('reads a batch of versions in order, null where missing', async () => {
@@ -270,14 +286,14 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         await registry.deleteVersion({ name: model.name, version: '3' });
         const [gone] = await registry.getVersions([{ name: model.name, version: '3' }]);
         expect(gone).toBeNull();
-        const next = await registry.createVersion({ name: model.name });
+        const next = await register({ name: model.name });
         expect(next.version).toBe('4');
       });
 
       it('gives NOT_FOUND for a missing model or version on every write', async () => {
         const { model } = await modelWithVersions('missing', 1);
         const ghost = { name: model.name, version: '42' };
-        await expectCode(registry.createVersion({ name: unique('no-such-model') }), ErrorCode.NOT_FOUND);
+        await expectCode(register({ name: unique('no-such-model') }), ErrorCode.NOT_FOUND);
         await expectCode(registry.listVersions(unique('no-such-model'), {}, { first: 5 }), ErrorCode.NOT_FOUND);
         await expectCode(registry.updateVersion(ghost, { description: 'x' }), ErrorCode.NOT_FOUND);
         await expectCode(registry.setStage(ghost, Stage.STAGING), ErrorCode.NOT_FOUND);
@@ -296,7 +312,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
       it('hands 20 concurrent registrations 20 distinct version numbers', async () => {
         await registry.createModel({ name: unique('concurrent') });
-        const created = await Promise.all(Array.from({ length: 20 }, () => registry.createVersion({ name: unique('concurrent') })));
+        const created = await Promise.all(Array.from({ length: 20 }, () => register({ name: unique('concurrent') })));
         const numbers = created.map((v) => Number(v.version)).sort((a, b) => a - b);
         expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       });
@@ -414,9 +430,9 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
     describe('metrics', () => {
       it('returns the metrics and params recorded with each version, batched', async () => {
         await registry.createModel({ name: unique('metrics') });
-        await registry.createVersion({ name: unique('metrics'), metrics: { accuracy: 0.88, f1_score: 0.84 }, params: { depth: '5' } });
-        await registry.createVersion({ name: unique('metrics'), metrics: { accuracy: 0.92 } });
-        await registry.createVersion({ name: unique('metrics') });
+        await register({ name: unique('metrics'), metrics: { accuracy: 0.88, f1_score: 0.84 }, params: { depth: '5' } });
+        await register({ name: unique('metrics'), metrics: { accuracy: 0.92 } });
+        await register({ name: unique('metrics') });
         const keys = ['1', '2', '3'].map((version) => ({ name: unique('metrics'), version }));
         const got = await registry.getMetrics(keys);
         expect(got.get(versionKeyId(keys[0]!))).toEqual({ metrics: { accuracy: 0.88, f1_score: 0.84 }, params: { depth: '5' } });
@@ -426,7 +442,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
       it('rejects a metric that is not a finite number', async () => {
         await registry.createModel({ name: unique('nanmetric') });
-        await expectCode(registry.createVersion({ name: unique('nanmetric'), metrics: { accuracy: Number.NaN } }), ErrorCode.INVALID_INPUT);
+        await expectCode(register({ name: unique('nanmetric'), metrics: { accuracy: Number.NaN } }), ErrorCode.INVALID_INPUT);
         const page = await registry.listVersions(unique('nanmetric'), {}, { first: 5 });
         expect(page.items).toEqual([]);
       });
@@ -434,7 +450,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
     describe('errors', () => {
       it('names the registry on every error it raises', async () => {
-        const error = await expectCode(registry.createVersion({ name: unique('ghost') }), ErrorCode.NOT_FOUND);
+        const error = await expectCode(register({ name: unique('ghost') }), ErrorCode.NOT_FOUND);
         expect(isRegistryError(error) && error.registry).toBe(registry.id);
       });
 

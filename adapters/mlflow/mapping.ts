@@ -1,0 +1,123 @@
+import { Stage, VersionStatus, type Model, type ModelVersion, type Tags } from '../../src/core/index.ts';
+
+/* JSON shapes of MLflow's REST API (mlflow/protos/model_registry.proto, service.proto). */
+
+export interface MlflowTag {
+  key: string;
+  value: string;
+}
+
+export interface MlflowModelVersion {
+  name: string;
+  version: string;
+  creation_timestamp?: number | string;
+  last_updated_timestamp?: number | string;
+  user_id?: string;
+  current_stage?: string;
+  description?: string;
+  source?: string;
+  run_id?: string;
+  status?: string;
+  tags?: MlflowTag[];
+  aliases?: string[];
+}
+
+export interface MlflowRegisteredModel {
+  name: string;
+  creation_timestamp?: number | string;
+  last_updated_timestamp?: number | string;
+  description?: string;
+  tags?: MlflowTag[];
+  aliases?: { alias: string; version: string }[];
+}
+
+export interface MlflowRun {
+  info: { run_id: string };
+  data?: {
+    metrics?: { key: string; value: number | string }[];
+    params?: { key: string; value: string }[];
+  };
+}
+
+/** In `aliases` stage mode, a version's stage lives in this tag (absent means NONE). */
+export const STAGE_TAG = 'modelgate.stage';
+/** Aliases that follow the stage in `aliases` mode. */
+export const STAGE_ALIASES: Partial<Record<Stage, string>> = { [Stage.STAGING]: 'staging', [Stage.PRODUCTION]: 'production' };
+
+const TO_MLFLOW_STAGE: Record<Stage, string> = {
+  [Stage.NONE]: 'None',
+  [Stage.STAGING]: 'Staging',
+  [Stage.PRODUCTION]: 'Production',
+  [Stage.ARCHIVED]: 'Archived',
+};
+
+export const mlflowStage = (stage: Stage): string => TO_MLFLOW_STAGE[stage];
+
+export function parseMlflowStage(text: string | undefined): Stage {
+  switch ((text ?? 'None').toLowerCase()) {
+    case 'staging':
+      return Stage.STAGING;
+    case 'production':
+      return Stage.PRODUCTION;
+    case 'archived':
+      return Stage.ARCHIVED;
+    default:
+      return Stage.NONE;
+  }
+}
+
+export type StageMode = 'stages' | 'aliases';
+
+export const toTags = (tags: MlflowTag[] | undefined, hidden?: string): Tags => {
+  const result: Tags = {};
+  for (const tag of tags ?? []) if (tag.key !== hidden) result[tag.key] = tag.value;
+  return result;
+};
+
+export const fromTags = (tags: Tags | undefined): MlflowTag[] => Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
+
+const time = (value: number | string | undefined): Date => new Date(Number(value ?? 0));
+/** MLflow keeps an empty string where a description was cleared; both mean "none". */
+const text = (value: string | undefined): string | null => (value ? value : null);
+
+export function toModel(registry: string, model: MlflowRegisteredModel): Model {
+  return {
+    registry,
+    name: model.name,
+    description: text(model.description),
+    tags: toTags(model.tags),
+    aliases: (model.aliases ?? []).map((a) => ({ alias: a.alias, version: String(a.version) })).sort((a, b) => a.alias.localeCompare(b.alias)),
+    createdAt: time(model.creation_timestamp),
+    updatedAt: time(model.last_updated_timestamp ?? model.creation_timestamp),
+  };
+}
+
+export function toVersion(registry: string, version: MlflowModelVersion, mode: StageMode): ModelVersion {
+  const stage =
+    mode === 'stages'
+      ? parseMlflowStage(version.current_stage)
+      : (Object.values(Stage) as string[]).includes(version.tags?.find((t) => t.key === STAGE_TAG)?.value ?? '')
+        ? (version.tags!.find((t) => t.key === STAGE_TAG)!.value as Stage)
+        : Stage.NONE;
+  return {
+    registry,
+    name: version.name,
+    version: String(version.version),
+    stage,
+    description: text(version.description),
+    source: text(version.source),
+    runId: text(version.run_id),
+    status: toStatus(version.status),
+    tags: toTags(version.tags, mode === 'aliases' ? STAGE_TAG : undefined),
+    aliases: [...(version.aliases ?? [])].sort(),
+    createdAt: time(version.creation_timestamp),
+    updatedAt: time(version.last_updated_timestamp ?? version.creation_timestamp),
+    createdBy: text(version.user_id),
+  };
+}
+
+function toStatus(status: string | undefined): VersionStatus {
+  if (status === 'PENDING_REGISTRATION') return VersionStatus.PENDING_REGISTRATION;
+  if (status === 'FAILED_REGISTRATION') return VersionStatus.FAILED_REGISTRATION;
+  return VersionStatus.READY;
+}
