@@ -14,7 +14,32 @@ const localRegistry = z.strictObject({
   path: z.string().min(1).optional(),
 });
 
-const registry = z.discriminatedUnion('kind', [localRegistry]);
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+const mlflowAuth = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none') }),
+  /** The token is read from this environment variable, never written in the file. */
+  z.strictObject({ type: z.literal('bearer'), tokenEnv: envName.default('MLFLOW_TRACKING_TOKEN') }),
+  z.strictObject({
+    type: z.literal('basic'),
+    usernameEnv: envName.default('MLFLOW_TRACKING_USERNAME'),
+    passwordEnv: envName.default('MLFLOW_TRACKING_PASSWORD'),
+  }),
+]);
+
+const mlflowRegistry = z.strictObject({
+  id: registryId,
+  kind: z.literal('mlflow'),
+  trackingUri: z.url({ protocol: /^https?$/ }),
+  stageMode: z.enum(['stages', 'aliases']).default('stages'),
+  auth: mlflowAuth.default({ type: 'none' }),
+  timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  readAttempts: z.number().int().min(1).max(10).default(3),
+  concurrency: z.number().int().min(1).max(64).default(8),
+  metricsExperiment: z.string().min(1).default('modelgate-registrations'),
+});
+
+const registry = z.discriminatedUnion('kind', [localRegistry, mlflowRegistry]);
 
 const origin = z.union([
   z.literal('*'),
@@ -83,10 +108,9 @@ export function resolveConfig(raw: unknown, overrides: ConfigOverrides = {}, sou
   }
   const config = parsed.data;
   const dataDir = resolve(overrides.dataDir ?? config.dataDir);
-  const registries = (config.registries ?? [{ id: 'local', kind: 'local' as const }]).map((r) => ({
-    ...r,
-    path: r.path ? resolve(r.path) : resolve(dataDir, `${r.id}.db`),
-  }));
+  const registries = (config.registries ?? [{ id: 'local', kind: 'local' as const }]).map((r) =>
+    r.kind === 'local' ? { ...r, path: r.path ? resolve(r.path) : resolve(dataDir, `${r.id}.db`) } : r,
+  );
   return {
     ...config,
     server: {

@@ -52,7 +52,14 @@ async function main(): Promise<void> {
     console.error(`\n${USAGE}`);
     process.exit(2);
   }
-  const gateway = await startGateway(options.config);
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway(options.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
   const { log } = gateway;
   if (options.demo && (await loadDemo(gateway.registries.get()))) {
     log.info({ registry: gateway.registries.defaultId }, 'loaded the demo model ChurnPredictionModel');

@@ -1,16 +1,48 @@
 import { LocalRegistry } from '../../adapters/local/index.ts';
+import { MlflowRegistry, type MlflowAuth } from '../../adapters/mlflow/index.ts';
 import { RegistrySet, enforceInputRules, type RegistryAdapter } from '../core/index.ts';
-import type { RegistryConfig, ResolvedConfig } from './config.ts';
+import { ConfigError, type RegistryConfig, type ResolvedConfig } from './config.ts';
+
+type Env = Record<string, string | undefined>;
 
 /** The one place that knows every adapter: builds each configured registry by its kind. */
-function createAdapter(config: RegistryConfig & { path?: string }): RegistryAdapter {
+function createAdapter(config: RegistryConfig, env: Env): RegistryAdapter {
   switch (config.kind) {
     case 'local':
       return new LocalRegistry({ id: config.id, path: config.path! });
+    case 'mlflow':
+      return new MlflowRegistry({
+        id: config.id,
+        trackingUri: config.trackingUri,
+        stageMode: config.stageMode,
+        auth: mlflowAuth(config, env),
+        timeoutMs: config.timeoutMs,
+        readAttempts: config.readAttempts,
+        concurrency: config.concurrency,
+        metricsExperiment: config.metricsExperiment,
+      });
   }
 }
 
-export function createRegistries(config: ResolvedConfig): RegistrySet {
-  const adapters = config.registries.map((registry) => enforceInputRules(createAdapter(registry)));
+/** Credentials come from the environment; a missing variable stops start-up, naming it. */
+function mlflowAuth(config: Extract<RegistryConfig, { kind: 'mlflow' }>, env: Env): MlflowAuth {
+  const read = (key: string, variable: string) => {
+    const value = env[variable];
+    if (!value) throw new ConfigError(`registries.${config.id}.auth.${key}: environment variable ${variable} is not set`);
+    return value;
+  };
+  const { auth } = config;
+  switch (auth.type) {
+    case 'none':
+      return { type: 'none' };
+    case 'bearer':
+      return { type: 'bearer', token: read('tokenEnv', auth.tokenEnv) };
+    case 'basic':
+      return { type: 'basic', username: read('usernameEnv', auth.usernameEnv), password: read('passwordEnv', auth.passwordEnv) };
+  }
+}
+
+export function createRegistries(config: ResolvedConfig, env: Env = process.env): RegistrySet {
+  const adapters = config.registries.map((registry) => enforceInputRules(createAdapter(registry, env)));
   return new RegistrySet(adapters, config.defaultRegistry);
 }

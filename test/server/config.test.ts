@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, resolveConfig } from '../../src/server/config.ts';
+import { createRegistries } from '../../src/server/registries.ts';
 
 const problem = (raw: unknown): string => {
   try {
@@ -28,7 +29,7 @@ describe('configuration', () => {
     const config = resolveConfig({ server: { port: 5000 }, dataDir: '/srv/a' }, { port: 6000, host: '0.0.0.0', dataDir: '/srv/b' });
     expect(config.server.port).toBe(6000);
     expect(config.server.host).toBe('0.0.0.0');
-    expect(config.registries[0]?.path).toBe('/srv/b/local.db');
+    expect(config.registries[0]).toMatchObject({ kind: 'local', path: '/srv/b/local.db' });
   });
 
   it('names the key and the problem for each mistake', () => {
@@ -39,6 +40,21 @@ describe('configuration', () => {
     expect(problem({ registries: [{ id: 'a', kind: 'local' }, { id: 'a', kind: 'local' }] })).toMatch(/registries\.1\.id: duplicate registry id 'a'/);
     expect(problem({ registries: [{ id: 'a', kind: 'local' }], defaultRegistry: 'b' })).toMatch(/defaultRegistry: no registry has id 'b'/);
     expect(problem({ server: { corsOrigins: ['http://ok.example/path'] } })).toMatch(/server\.corsOrigins\.0/);
+  });
+
+  it('reads MLflow registries with defaults, and names a missing credential variable', () => {
+    const config = resolveConfig({
+      registries: [{ id: 'ml', kind: 'mlflow', trackingUri: 'http://mlflow.internal:5000', auth: { type: 'bearer' } }],
+    });
+    expect(config.registries[0]).toMatchObject({
+      kind: 'mlflow',
+      stageMode: 'stages',
+      timeoutMs: 10_000,
+      auth: { type: 'bearer', tokenEnv: 'MLFLOW_TRACKING_TOKEN' },
+    });
+    expect(() => createRegistries(config, {})).toThrow(/registries\.ml\.auth\.tokenEnv: environment variable MLFLOW_TRACKING_TOKEN is not set/);
+    expect(problem({ registries: [{ id: 'ml', kind: 'mlflow', trackingUri: 'ftp://x' }] })).toMatch(/registries\.0\.trackingUri/);
+    expect(problem({ registries: [{ id: 'ml', kind: 'mlflow', trackingUri: 'http://x', stageMode: 'labels' }] })).toMatch(/registries\.0\.stageMode/);
   });
 
   it('reads YAML files and reports unreadable or malformed ones', () => {
