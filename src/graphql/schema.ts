@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './common/enums.ts';
+import { CompareResolver } from './compare/compare.resolver.ts';
 import { ModelResolver } from './model/model.resolver.ts';
 import { RegistryResolver } from './registry/registry.resolver.ts';
 import { VersionResolver } from './version/version.resolver.ts';
@@ -11,7 +12,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The gateway schema, built once per process from the type-graphql classes. */
 export function gatewaySchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RegistryResolver, ModelResolver, VersionResolver],
+    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver],
     validate: false,
   });
   return built;

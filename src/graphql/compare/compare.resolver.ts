@@ -1,0 +1,15 @@
+import { Args, Ctx, Query, Resolver } from 'type-graphql';
+import { compareVersions } from '../../workflows/compare.ts';
+import type { GatewayContext } from '../context.ts';
+import { CompareVersionsArgs, VersionComparisonType } from './compare.type.ts';
+
+@Resolver()
+export class CompareResolver {
+  @Query(() => VersionComparisonType, { description: "Versions of one model side by side, with each metric's best version" })
+  async compareVersions(@Args(() => CompareVersionsArgs) args: CompareVersionsArgs, @Ctx() ctx: GatewayContext) {
+    const loaders = ctx.loaders.for(args.registry);
+    const comparison = await compareVersions(loaders.registry, args.name, args);
+    loaders.primeVersions(comparison.rows.map((row) => row.version));
+    return comparison;
+  }
+}

@@ -1,0 +1,48 @@
+import { ArgsType, Field, Float, Int, ObjectType } from 'type-graphql';
+import { ModelVersionType } from '../version/version.type.ts';
+
+@ObjectType('MetricValue')
+export class MetricValueType {
+  @Field(() => String) key!: string;
+  @Field(() => Float, { nullable: true, description: 'Null when the version did not record this metric (never 0)' })
+  value!: number | null;
+}
+
+@ObjectType('ComparisonRow')
+export class ComparisonRowType {
+  @Field(() => ModelVersionType) version!: ModelVersionType;
+  @Field(() => [MetricValueType], { description: 'One per compared metric, in the order of `metrics`' })
+  values!: MetricValueType[];
+}
+
+@ObjectType('BestVersion', { description: 'The best version for one metric' })
+export class BestVersionType {
+  @Field(() => String) metric!: string;
+  @Field(() => String, { description: 'MAXIMIZE or MINIMIZE' }) goal!: string;
+  @Field(() => String, { nullable: true, description: 'Null when no compared version recorded the metric' })
+  version!: string | null;
+  @Field(() => Float, { nullable: true }) value!: number | null;
+}
+
+@ObjectType('VersionComparison')
+export class VersionComparisonType {
+  @Field(() => String) registry!: string;
+  @Field(() => String) name!: string;
+  @Field(() => [String], { description: 'The compared metrics, in column order' }) metrics!: string[];
+  @Field(() => [ComparisonRowType], { description: 'One row per version, oldest first' }) rows!: ComparisonRowType[];
+  @Field(() => [BestVersionType]) best!: BestVersionType[];
+}
+
+@ArgsType()
+export class CompareVersionsArgs {
+  @Field(() => String, { nullable: true }) registry?: string | null;
+  @Field(() => String) name!: string;
+  @Field(() => [String], { nullable: true, description: 'Versions to compare; the newest `last` when omitted' })
+  versions?: string[] | null;
+  @Field(() => Int, { nullable: true, description: 'How many of the newest versions to compare (default 50, at most 200)' })
+  last?: number | null;
+  @Field(() => [String], { nullable: true, description: 'Metrics to compare; all recorded ones when omitted' })
+  metrics?: string[] | null;
+  @Field(() => [String], { nullable: true, description: 'Metrics where lower is better' })
+  minimize?: string[] | null;
+}

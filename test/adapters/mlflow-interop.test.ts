@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
+import { GetVersionDocument, TransitionStageDocument } from '../../src/client/index.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { venvBin } from '../support/peers/python-env.ts';
+
+const script = fileURLToPath(new URL('../support/mlflow/interop.py', import.meta.url));
+
+/** Runs one phase of the Python side with the official mlflow client; returns its JSON. */
+function python(phase: 'write' | 'verify', model: string): { version: string; stage: string; description: string | null; tags: Record<string, string>; run_id: string }[] {
+  const out = execFileSync(venvBin('python'), [script, phase, inject('mlflowUrl'), model], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+describe('interop with the official MLflow Python client', () => {
+  const model = `interop-${randomUUID().slice(0, 8)}`;
+  let test: TestGateway;
+
+  beforeAll(async () => {
+    test = await startTestGateway({ adapters: () => [new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl') })] });
+  });
+  afterAll(() => test?.stop());
+
+  it('reads what the Python client wrote, and Python reads what the gateway moved', async () => {
+    const written = python('write', model);
+    expect(written.map((v) => v.version).sort()).toEqual(['1', '2']);
+
+    const one = (await test.client.request(GetVersionDocument, { name: model, version: '1' })).modelVersion!;
+    expect(one).toMatchObject({ stage: 'NONE', description: 'baseline from the seed', runId: written.find((v) => v.version === '1')!.run_id });
+    expect(one.metrics).toEqual([
+      { key: 'accuracy', value: 0.88 },
+      { key: 'f1_score', value: 0.84 },
+    ]);
+    expect(one.params).toEqual([{ key: 'algorithm', value: 'gradient_boosting' }]);
+    const two = (await test.client.request(GetVersionDocument, { name: model, version: '2' })).modelVersion!;
+    expect(two.stage).toBe('STAGING');
+    expect(two.tags).toEqual([{ key: 'validated', value: 'true' }]);
+    expect(two.metrics.find((m) => m.key === 'accuracy')?.value).toBe(0.92);
+
+    const moved = await test.client.request(TransitionStageDocument, { name: model, version: '2', stage: 'PRODUCTION', archiveExisting: true });
+    expect(moved.transitionStage.version.stage).toBe('PRODUCTION');
+
+    const production = python('verify', model);
+    expect(production).toEqual([expect.objectContaining({ version: '2', stage: 'Production', tags: { validated: 'true' } })]);
+  });
+});
