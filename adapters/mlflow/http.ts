@@ -58,6 +58,11 @@ export class MlflowHttp {
     return this.send<T>('POST', endpoint, body);
   }
 
+  /** A POST that only reads (runs/search): safe to retry like a GET. */
+  postRead<T>(endpoint: string, body: unknown): Promise<T> {
+    return this.withRetries(() => this.send<T>('POST', endpoint, body));
+  }
+
   patch<T>(endpoint: string, body: unknown): Promise<T> {
     return this.send<T>('PATCH', endpoint, body);
   }
@@ -67,6 +72,7 @@ export class MlflowHttp {
   }
 
   async close(): Promise<void> {
+    if (this.pool.closed || this.pool.destroyed) return;
     await this.pool.close();
   }
 

@@ -69,6 +69,12 @@ const isVersionCursor = (v: unknown): v is VersionCursor => Number.isInteger((v 
 
 /** MLflow's own cap on registered-model search pages. */
 const MODEL_PAGE_MAX = 1000;
+/** Run ids per runs/search request. */
+const RUN_SEARCH_CHUNK = 100;
+/** How long the list of experiment ids is trusted before it is read again. */
+const EXPERIMENTS_TTL_MS = 30_000;
+/** MLflow run ids; anything else is never put into a filter. */
+const RUN_ID = /^[A-Za-z0-9_-]{1,256}$/;
 /** Versions fetched per request when scanning (MLflow allows up to 200,000). */
 const VERSION_SCAN_PAGE = 200;
 
@@ -81,6 +87,7 @@ export class MlflowRegistry implements RegistryAdapter {
   private readonly metricsExperiment: string;
   private readonly concurrency: number;
   private experimentId: Promise<string> | undefined;
+  private experiments: { ids: Promise<string[]>; readAt: number } | undefined;
 
   constructor(options: MlflowRegistryOptions) {
     this.id = options.id;
@@ -393,17 +400,72 @@ export class MlflowRegistry implements RegistryAdapter {
     for (const ref of refs) if (ref.runId !== undefined) runOf.set(versionKeyId(ref), ref.runId);
 
     const runIds = [...new Set([...runOf.values()].filter((id): id is string => Boolean(id)))];
-    const runs = new Map<string, VersionMetrics>();
-    await mapBounded(runIds, this.concurrency, async (runId) => {
-      const found = await this.orNull(this.http.get<{ run: MlflowRun }>('runs/get', { run_id: runId }));
-      runs.set(runId, found ? runMetrics(found.run) : { metrics: {}, params: {} });
-    });
+    const runs = await this.fetchRuns(runIds);
     const result = new Map<string, VersionMetrics>();
     for (const [id, runId] of runOf) result.set(id, (runId && runs.get(runId)) || { metrics: {}, params: {} });
     return result;
   }
 
   // ---- internals ------------------------------------------------------------------
+
+  /**
+   * Metrics of many runs in few requests: `runs/search` with `run_id IN (...)` over the
+   * known experiments, then `runs/get` for any run the search did not see (an experiment
+   * created since the list was read, or a run id MLflow does not know).
+   */
+  private async fetchRuns(runIds: readonly string[]): Promise<Map<string, VersionMetrics>> {
+    const runs = new Map<string, VersionMetrics>();
+    const searchable = runIds.filter((id) => RUN_ID.test(id));
+    if (searchable.length) {
+      const experimentIds = await this.experimentIds();
+      const chunks = [];
+      for (let i = 0; i < searchable.length; i += RUN_SEARCH_CHUNK) chunks.push(searchable.slice(i, i + RUN_SEARCH_CHUNK));
+      await mapBounded(chunks, this.concurrency, async (chunk) => {
+        let token: string | undefined;
+        do {
+          const page = await this.http.postRead<{ runs?: MlflowRun[]; next_page_token?: string }>('runs/search', {
+            experiment_ids: experimentIds,
+            filter: `attributes.run_id IN (${chunk.map((id) => `'${id}'`).join(', ')})`,
+            run_view_type: 'ALL',
+            max_results: RUN_SEARCH_CHUNK,
+            page_token: token,
+          });
+          for (const run of page.runs ?? []) runs.set(run.info.run_id, runMetrics(run));
+          token = page.next_page_token || undefined;
+        } while (token);
+      });
+    }
+    const unseen = runIds.filter((id) => !runs.has(id));
+    if (unseen.length) this.experiments = undefined;
+    await mapBounded(unseen, this.concurrency, async (runId) => {
+      const found = await this.orNull(this.http.get<{ run: MlflowRun }>('runs/get', { run_id: runId }));
+      runs.set(runId, found ? runMetrics(found.run) : { metrics: {}, params: {} });
+    });
+    return runs;
+  }
+
+  /** Ids of every experiment, active or deleted, read at most every EXPERIMENTS_TTL_MS. */
+  private experimentIds(): Promise<string[]> {
+    if (this.experiments && this.experiments.readAt > Date.now() - EXPERIMENTS_TTL_MS) return this.experiments.ids;
+    const ids = (async () => {
+      const found: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await this.http.postRead<{ experiments?: { experiment_id: string }[]; next_page_token?: string }>(
+          'experiments/search',
+          { max_results: 1000, view_type: 'ALL', page_token: token },
+        );
+        found.push(...(page.experiments ?? []).map((e) => e.experiment_id));
+        token = page.next_page_token || undefined;
+      } while (token);
+      return found;
+    })();
+    this.experiments = { ids, readAt: Date.now() };
+    ids.catch(() => {
+      this.experiments = undefined;
+    });
+    return ids;
+  }
 
   /**
    * One search page of a model's versions. Where the name cannot be quoted exactly the

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,13 +11,20 @@ import { venvBin } from '../support/peers/python-env.ts';
 const script = fileURLToPath(new URL('../support/mlflow/interop.py', import.meta.url));
 
 /** Runs one phase of the Python side with the official mlflow client; returns its JSON. */
-function python(phase: 'write' | 'verify', model: string): { version: string; stage: string; description: string | null; tags: Record<string, string>; run_id: string }[] {
-  const out = execFileSync(venvBin('python'), [script, phase, inject('mlflowUrl'), model], {
+async function python(phase: 'write' | 'verify', model: string): Promise<PythonVersion[]> {
+  const { stdout } = await promisify(execFile)(venvBin('python'), [script, phase, inject('mlflowUrl'), model], {
     encoding: 'utf8',
     timeout: 120_000,
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return JSON.parse(out.trim().split('\n').at(-1)!);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+interface PythonVersion {
+  version: string;
+  stage: string;
+  description: string | null;
+  tags: Record<string, string>;
+  run_id: string;
 }
 
 describe('interop with the official MLflow Python client', () => {
@@ -29,7 +37,7 @@ describe('interop with the official MLflow Python client', () => {
   afterAll(() => test?.stop());
 
   it('reads what the Python client wrote, and Python reads what the gateway moved', async () => {
-    const written = python('write', model);
+    const written = await python('write', model);
     expect(written.map((v) => v.version).sort()).toEqual(['1', '2']);
 
     const one = (await test.client.request(GetVersionDocument, { name: model, version: '1' })).modelVersion!;
@@ -47,7 +55,7 @@ describe('interop with the official MLflow Python client', () => {
     const moved = await test.client.request(TransitionStageDocument, { name: model, version: '2', stage: 'PRODUCTION', archiveExisting: true });
     expect(moved.transitionStage.version.stage).toBe('PRODUCTION');
 
-    const production = python('verify', model);
+    const production = await python('verify', model);
     expect(production).toEqual([expect.objectContaining({ version: '2', stage: 'Production', tags: { validated: 'true' } })]);
   });
 });

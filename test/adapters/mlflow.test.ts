@@ -79,7 +79,7 @@ describe('MLflow adapter against a real server', () => {
     expect(stages).toEqual(['3:PRODUCTION', '2:ARCHIVED', '1:ARCHIVED']);
   });
 
-  it('fetches metrics for 30 versions with one request per distinct run, each run once', async () => {
+  it('fetches the metrics of 30 versions in one runs/search, each run once', async () => {
     const model = name('metrics');
     await registry.createModel({ name: model });
     for (let i = 1; i <= 30; i++) {
@@ -89,8 +89,8 @@ describe('MLflow adapter against a real server', () => {
     subject.requests.length = 0;
     const refs = page.items.map((v) => ({ name: v.name, version: v.version, runId: v.runId }));
     const metrics = await registry.getMetrics([...refs, ...refs]);
-    expect(subject.requests).toHaveLength(30);
-    expect(new Set(subject.requests)).toEqual(new Set(['GET runs/get']));
+    // The experiment list is read once and then cached.
+    expect(subject.requests.filter((r) => r !== 'POST experiments/search')).toEqual(['POST runs/search']);
     expect(metrics.get(versionKeyId({ name: model, version: '7' }))).toEqual({ metrics: { accuracy: 0.07, loss: 1 / 7 }, params: { i: '7' } });
   });
 
@@ -99,7 +99,25 @@ describe('MLflow adapter against a real server', () => {
     subject.requests.length = 0;
     const metrics = await registry.getMetrics([{ name: model, version: '3' }]);
     expect(metrics.get(versionKeyId({ name: model, version: '3' }))?.metrics.accuracy).toBe(0.03);
-    expect(subject.requests).toEqual(['GET model-versions/get', 'GET runs/get']);
+    expect(subject.requests.filter((r) => r !== 'POST experiments/search')).toEqual(['GET model-versions/get', 'POST runs/search']);
+  });
+
+  it('finds a run whose experiment was created after the experiment list was read', async () => {
+    const model = name('metrics');
+    await registry.getMetrics([{ name: model, version: '1' }]); // warms the experiment list
+    const api = (path: string, body: unknown) =>
+      fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        (r) => r.json() as Promise<any>,
+      );
+    const { experiment_id } = await api('experiments/create', { name: `late-${run}` });
+    const created = await api('runs/create', { experiment_id, start_time: Date.now() });
+    const runId = created.run.info.run_id as string;
+    await api('runs/log-metric', { run_id: runId, key: 'accuracy', value: 0.5, timestamp: Date.now(), step: 0 });
+    const version = await registry.createVersion({ name: model, source: 's3://m/model', runId });
+    subject.requests.length = 0;
+    const metrics = await registry.getMetrics([{ name: model, version: version.version, runId }]);
+    expect(metrics.get(versionKeyId(version))?.metrics).toEqual({ accuracy: 0.5 });
+    expect(subject.requests).toEqual(['POST runs/search', 'GET runs/get']);
   });
 
   it('keeps stages in a tag and the staging/production aliases in aliases mode', async () => {

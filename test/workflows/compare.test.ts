@@ -20,7 +20,7 @@ describe.each(backends)('compareVersions on %s', (_label, create) => {
     raw = create();
     registry = enforceInputRules(raw);
     await registry.createModel({ name });
-    const seed = [
+    const seed: Record<string, number>[] = [
       { accuracy: 0.88, f1_score: 0.84, loss: 0.3 },
       { accuracy: 0.92, f1_score: 0.89, loss: 0.2 },
       { accuracy: 0.91, f1_score: 0.9 },
