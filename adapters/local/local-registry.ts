@@ -50,6 +50,7 @@ const CAPABILITIES: Capabilities = {
   metrics: 'native',
   archiveExistingAtomic: true,
   modelDescriptionMutable: true,
+  modelRename: true,
   versionSourceRequired: false,
   versionDescriptionMutable: true,
   limits: DEFAULT_LIMITS,
@@ -163,6 +164,17 @@ export class LocalRegistry implements RegistryAdapter {
     return (await this.getModel(name))!;
   }
 
+  async renameModel(name: string, newName: string): Promise<Model> {
+    this.db
+      .transaction(() => {
+        const model = this.requireModel(name);
+        if (name !== newName && this.findModel(newName)) throw alreadyExists(`Model '${newName}' already exists`);
+        this.sql('UPDATE models SET name = ?, updated_at = ? WHERE id = ?').run(newName, Date.now(), model.id);
+      })
+      .immediate();
+    return (await this.getModel(newName))!;
+  }
+
   async deleteModel(name: string): Promise<void> {
     const { changes } = this.sql('DELETE FROM models WHERE name = ?').run(name);
     if (changes === 0) throw missingModel(name);
@@ -253,6 +265,10 @@ export class LocalRegistry implements RegistryAdapter {
       );
     }
     return this.requireVersion(key);
+  }
+
+  async getDownloadUri(key: VersionKey): Promise<string | null> {
+    return (await this.requireVersion(key)).source;
   }
 
   async deleteVersion(key: VersionKey): Promise<void> {

@@ -17,7 +17,7 @@ export interface MlflowHttpOptions {
   readAttempts: number;
   connections: number;
   /** Called once per HTTP request sent, for metrics and tests. */
-  onRequest?: (method: string, path: string) => void;
+  onRequest?: (method: string, path: string, body?: unknown) => void;
 }
 
 /** MLflow's error body: `{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "..."}`. */
@@ -91,7 +91,7 @@ export class MlflowHttp {
 
   private async send<T>(method: string, endpoint: string, body?: unknown): Promise<T> {
     const path = `${this.basePath}${API}${endpoint}`;
-    this.options.onRequest?.(method, endpoint);
+    this.options.onRequest?.(method, endpoint, body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.authorization) headers.authorization = this.authorization;

@@ -58,7 +58,7 @@ export interface MlflowRegistryOptions {
   metricsExperiment?: string;
   /** Most requests in flight at once when fetching runs or versions in a batch. */
   concurrency?: number;
-  onRequest?: (method: string, path: string) => void;
+  onRequest?: (method: string, path: string, body?: unknown) => void;
 }
 
 type ModelCursor = { t: string | null; s: number };
@@ -112,6 +112,7 @@ export class MlflowRegistry implements RegistryAdapter {
       metrics: 'emulated',
       archiveExistingAtomic: this.mode === 'stages',
       modelDescriptionMutable: true,
+      modelRename: true,
       versionSourceRequired: true,
       versionDescriptionMutable: true,
       limits: DEFAULT_LIMITS,
@@ -186,6 +187,14 @@ export class MlflowRegistry implements RegistryAdapter {
       await this.http.patch('registered-models/update', { name, description: patch.description ?? '' });
     }
     return this.requireModel(name);
+  }
+
+  async renameModel(name: string, newName: string): Promise<Model> {
+    const { registered_model } = await this.http.post<{ registered_model: MlflowRegisteredModel }>('registered-models/rename', {
+      name,
+      new_name: newName,
+    });
+    return toModel(this.id, registered_model);
   }
 
   async deleteModel(name: string): Promise<void> {
@@ -293,6 +302,14 @@ export class MlflowRegistry implements RegistryAdapter {
       return toVersion(this.id, model_version, this.mode);
     }
     return this.requireVersion(key);
+  }
+
+  async getDownloadUri(key: VersionKey): Promise<string | null> {
+    const { artifact_uri } = await this.http.get<{ artifact_uri?: string }>('model-versions/get-download-uri', {
+      name: key.name,
+      version: key.version,
+    });
+    return artifact_uri || null;
   }
 
   async deleteVersion(key: VersionKey): Promise<void> {

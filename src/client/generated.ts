@@ -44,6 +44,7 @@ export type Capabilities = {
   limits: Limits;
   metrics: Support;
   modelDescriptionMutable: Scalars['Boolean']['output'];
+  modelRename: Scalars['Boolean']['output'];
   stages: Support;
   versionDescriptionMutable: Scalars['Boolean']['output'];
   /** registerVersion needs a source */
@@ -166,6 +167,8 @@ export type ModelVersion = {
   createdAt: Scalars['DateTimeISO']['output'];
   createdBy?: Maybe<Scalars['String']['output']>;
   description?: Maybe<Scalars['String']['output']>;
+  /** Where the artifacts download from (MLflow's download URI); one backend call per version */
+  downloadUri?: Maybe<Scalars['String']['output']>;
   /** Globally unique: the registry-prefixed model URI */
   id: Scalars['ID']['output'];
   /** One metric, or null when it was not recorded */
@@ -229,6 +232,8 @@ export type Mutation = {
   deleteVersion: DeletedVersion;
   /** Registers a new version, creating the model when it is new */
   registerVersion: ModelVersion;
+  /** Renames a model; its versions, tags and aliases follow */
+  renameModel: Model;
   /** Points an alias at a version, moving it from any other version */
   setAlias: ModelVersion;
   /** Sets tags on a model, or on a version when `version` is given */
@@ -285,6 +290,13 @@ export type MutationRegisterVersionArgs = {
   runId?: InputMaybe<Scalars['String']['input']>;
   source?: InputMaybe<Scalars['String']['input']>;
   tags?: InputMaybe<Array<TagInput>>;
+};
+
+
+export type MutationRenameModelArgs = {
+  name: Scalars['String']['input'];
+  newName: Scalars['String']['input'];
+  registry?: InputMaybe<Scalars['String']['input']>;
 };
 
 

@@ -47,6 +47,8 @@ export interface RegistryAdapter {
   getModel(name: string): Promise<Model | null>;
   createModel(input: CreateModel): Promise<Model>;
   updateModel(name: string, patch: ModelPatch): Promise<Model>;
+  /** Renames a model with its versions, tags and aliases; ALREADY_EXISTS if the new name is taken. */
+  renameModel(name: string, newName: string): Promise<Model>;
   /** Deletes the model and all its versions. */
   deleteModel(name: string): Promise<void>;
 
@@ -57,6 +59,8 @@ export interface RegistryAdapter {
   latestVersions(names: readonly string[], stages: readonly Stage[]): Promise<Map<string, ModelVersion[]>>;
   createVersion(input: CreateVersion): Promise<ModelVersion>;
   updateVersion(key: VersionKey, patch: VersionPatch): Promise<ModelVersion>;
+  /** Where the version's artifacts can be downloaded from (MLflow's get-download-uri). */
+  getDownloadUri(key: VersionKey): Promise<string | null>;
   /** Deletes one version; its number is never handed out again. */
   deleteVersion(key: VersionKey): Promise<void>;
 

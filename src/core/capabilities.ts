@@ -26,6 +26,8 @@ export interface Capabilities {
   /** setStage can archive the other versions of the target stage in one atomic step. */
   archiveExistingAtomic: boolean;
   modelDescriptionMutable: boolean;
+  /** renameModel works; else it answers UNSUPPORTED. */
+  modelRename: boolean;
   /** A version must name where its artifacts are (MLflow requires `source`). */
   versionSourceRequired: boolean;
   versionDescriptionMutable: boolean;

@@ -70,6 +70,12 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         checkDescription(patch.description);
         return adapter.updateModel(name, patch);
       }),
+    renameModel: (name, newName) =>
+      attribute(() => {
+        checkReadName(name);
+        checkModelName(newName, limits.modelName);
+        return adapter.renameModel(name, newName);
+      }),
     deleteModel: (name) => attribute(() => (checkReadName(name), adapter.deleteModel(name))),
 
     listVersions: (name, query, page) => attribute(() => (checkReadName(name), adapter.listVersions(name, query, page))),
@@ -102,6 +108,7 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         checkDescription(patch.description);
         return adapter.updateVersion(key, patch);
       }),
+    getDownloadUri: (key) => attribute(() => (checkKeyOf(key), adapter.getDownloadUri(key))),
     deleteVersion: (key) => attribute(() => (checkKeyOf(key), adapter.deleteVersion(key))),
 
     setTags: (target, set, remove) =>

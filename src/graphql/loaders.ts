@@ -36,6 +36,27 @@ export class RegistryLoaders {
     });
   }
 
+  /**
+   * The registry as workflows should see it within this request: batch reads go through
+   * the request's loaders, so a workflow and the fields around it read each thing once.
+   */
+  cached(): RegistryAdapter {
+    const loaders = this;
+    return new Proxy(this.registry, {
+      get(target, property, receiver) {
+        if (property === 'getVersions') return (keys: readonly VersionKey[]) => loaders.version.loadMany(keys).then(rethrow);
+        if (property === 'getMetrics') {
+          return async (refs: readonly MetricsRef[]) => {
+            const values = rethrow(await loaders.metrics.loadMany(refs));
+            return new Map(refs.map((ref, i) => [versionKeyId(ref), values[i]!]));
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
   /** After a write, nothing read earlier in the request may be served again. */
   clear(): void {
     this.model.clearAll();
@@ -61,4 +82,11 @@ export class RequestLoaders {
     if (!loaders) this.byRegistry.set(registry.id, (loaders = new RegistryLoaders(registry)));
     return loaders;
   }
+}
+
+/** loadMany reports failures as values; workflows expect them thrown. */
+function rethrow<T>(values: (T | Error)[]): T[] {
+  const failure = values.find((value): value is Error => value instanceof Error);
+  if (failure) throw failure;
+  return values as T[];
 }

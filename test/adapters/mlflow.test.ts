@@ -252,3 +252,43 @@ describe('MLflow adapter error mapping', () => {
     }
   });
 });
+
+describe('MLflow through the gateway', () => {
+  it('reads each run once per GraphQL request, however many fields ask for its metrics', async () => {
+    const { startTestGateway, postGraphQL } = await import('../support/gateway.ts');
+    const requests: string[] = [];
+    const runIdsRead: string[] = [];
+    const model = `gw-${randomUUID().slice(0, 8)}`;
+    const onRequest = (method: string, path: string, body?: unknown) => {
+      requests.push(`${method} ${path.split('?')[0]}`);
+      const filter = (body as { filter?: string } | undefined)?.filter;
+      if (path === 'runs/search' && filter) runIdsRead.push(...[...filter.matchAll(/'([^']+)'/g)].map((m) => m[1]!));
+      if (path.startsWith('runs/get')) runIdsRead.push(new URLSearchParams(path.split('?')[1]).get('run_id')!);
+    };
+    const test = await startTestGateway({
+      adapters: () => [new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl'), onRequest })],
+    });
+    try {
+      await test.gateway.registries.get().createModel({ name: model });
+      for (let i = 1; i <= 20; i++) {
+        await test.gateway.registries.get().createVersion({ name: model, source: 's3://m/model', metrics: { accuracy: i / 100 } });
+      }
+      requests.length = 0;
+      runIdsRead.length = 0;
+      const { body } = await postGraphQL(
+        test.url,
+        `{ model(name: "${model}") { versions(first: 20) { nodes { version metrics { key value } accuracy: metric(name: "accuracy") } } }
+           again: modelVersion(name: "${model}", version: "3") { metric(name: "accuracy") }
+           compareVersions(name: "${model}", last: 20) { best { metric version } } }`,
+      );
+      expect(body.errors).toBeUndefined();
+      expect(body.data.again.metric).toBe(0.03);
+      expect(body.data.compareVersions.best).toEqual([{ metric: 'accuracy', version: '20' }]);
+      expect(requests.filter((r) => r.includes('runs/')).every((r) => r === 'POST runs/search')).toBe(true);
+      expect(runIdsRead).toHaveLength(20);
+      expect(new Set(runIdsRead).size).toBe(20);
+    } finally {
+      await test.stop();
+    }
+  });
+});

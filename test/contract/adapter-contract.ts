@@ -95,6 +95,25 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         expect((await registry.getModel(unique('describe')))?.description).toBe('new');
       });
 
+      it('renames a model; its versions, tags and aliases follow', async () => {
+        const { model } = await modelWithVersions('rename-from', 2);
+        if (!registry.capabilities().modelRename) {
+          await expectCode(registry.renameModel(model.name, unique('rename-to')), ErrorCode.UNSUPPORTED);
+          return;
+        }
+        await registry.setTags({ name: model.name }, { team: 'a' }, []);
+        await registry.setAlias(model.name, 'champion', '2');
+        const renamed = await registry.renameModel(model.name, unique('rename-to'));
+        expect(renamed).toMatchObject({ name: unique('rename-to'), tags: { team: 'a' }, aliases: [{ alias: 'champion', version: '2' }] });
+        expect(await registry.getModel(model.name)).toBeNull();
+        const versions = await registry.listVersions(unique('rename-to'), {}, { first: 5 });
+        expect(versions.items.map((v) => `${v.name}/${v.version}`)).toEqual([`${unique('rename-to')}/2`, `${unique('rename-to')}/1`]);
+        await registry.createModel({ name: unique('rename-taken') });
+        await expectCode(registry.renameModel(unique('rename-to'), unique('rename-taken')), ErrorCode.ALREADY_EXISTS);
+        await expectCode(registry.renameModel(unique('rename-gone'), unique('rename-x')), ErrorCode.NOT_FOUND);
+        await expectCode(registry.renameModel(unique('rename-to'), 'bad/name'), ErrorCode.INVALID_INPUT);
+      });
+
       it('deletes a model with its versions', async () => {
         const { model } = await modelWithVersions('doomed', 2);
         await registry.deleteModel(model.name);
@@ -271,6 +290,13 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         expect(staging.items.map((v) => v.version)).toEqual(['4', '2']);
         const live = await registry.listVersions(model.name, { stages: [Stage.STAGING, Stage.PRODUCTION] }, { first: 10 });
         expect(live.items.map((v) => v.version)).toEqual(['4', '3', '2']);
+      });
+
+      it('tells where a version downloads from', async () => {
+        await registry.createModel({ name: unique('download') });
+        const version = await registry.createVersion({ name: unique('download'), source: 's3://bucket/download/model' });
+        expect(await registry.getDownloadUri({ name: unique('download'), version: version.version })).toBe('s3://bucket/download/model');
+        await expectCode(registry.getDownloadUri({ name: unique('download'), version: '9' }), ErrorCode.NOT_FOUND);
       });
 
       it('updates a version description', async () => {

@@ -33,6 +33,11 @@ export class CreateModelArgs extends ModelRefArgs {
 }
 
 @ArgsType()
+export class RenameModelArgs extends ModelRefArgs {
+  @Field(() => String) newName!: string;
+}
+
+@ArgsType()
 export class UpdateModelArgs extends ModelRefArgs {
   @Field(() => String, { nullable: true, description: 'New description; null clears it' }) description?: string | null;
 }

@@ -5,7 +5,7 @@ import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
 import { ModelVersionConnection, ModelVersionType } from '../version/version.type.ts';
 import { VersionsArgs } from '../version/version.args.ts';
-import { CreateModelArgs, ModelRefArgs, ModelsArgs, UpdateModelArgs } from './model.args.ts';
+import { CreateModelArgs, ModelRefArgs, ModelsArgs, RenameModelArgs, UpdateModelArgs } from './model.args.ts';
 import { ModelConnection, ModelType } from './model.type.ts';
 
 @Resolver(() => ModelType)
@@ -49,6 +49,14 @@ export class ModelResolver {
   async updateModel(@Args(() => UpdateModelArgs) args: UpdateModelArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
     const model = await registry.updateModel(args.name, { description: args.description ?? null });
+    ctx.loaders.for(registry.id).clear();
+    return model;
+  }
+
+  @Mutation(() => ModelType, { description: 'Renames a model; its versions, tags and aliases follow' })
+  async renameModel(@Args(() => RenameModelArgs) args: RenameModelArgs, @Ctx() ctx: GatewayContext) {
+    const registry = ctx.registries.get(args.registry);
+    const model = await registry.renameModel(args.name, args.newName);
     ctx.loaders.for(registry.id).clear();
     return model;
   }

@@ -44,6 +44,7 @@ export class CapabilitiesType {
   @Field(() => SupportLevel) metrics!: SupportLevel;
   @Field(() => Boolean) archiveExistingAtomic!: boolean;
   @Field(() => Boolean) modelDescriptionMutable!: boolean;
+  @Field(() => Boolean) modelRename!: boolean;
   @Field(() => Boolean, { description: 'registerVersion needs a source' }) versionSourceRequired!: boolean;
   @Field(() => Boolean) versionDescriptionMutable!: boolean;
   @Field(() => LimitsType) limits!: LimitsType;

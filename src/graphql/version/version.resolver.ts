@@ -120,6 +120,11 @@ export class VersionResolver {
     return formatModelUri(version.name, version.version);
   }
 
+  @FieldResolver(() => String, { nullable: true, description: "Where the artifacts download from (MLflow's download URI); one backend call per version" })
+  downloadUri(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
+    return ctx.registries.get(version.registry).getDownloadUri({ name: version.name, version: version.version });
+  }
+
   @FieldResolver(() => [TagType])
   tags(@Root() version: ModelVersion) {
     return entries(version.tags);
