@@ -4,16 +4,16 @@ import Database from 'better-sqlite3';
 import {
   DEFAULT_LIMITS,
   EMPTY_METRICS,
-  ErrorCode,
   EXCLUSIVE_STAGES,
-  RegistryError,
   Stage,
   VersionOrder,
   alreadyExists,
   decodeCursor,
   encodeCursor,
   isVersionKey,
+  modelNotFound,
   notFound,
+  versionNotFound,
   versionKeyId,
   type Alias,
   type Capabilities,
@@ -177,7 +177,7 @@ export class LocalRegistry implements RegistryAdapter {
 
   async deleteModel(name: string): Promise<void> {
     const { changes } = this.sql('DELETE FROM models WHERE name = ?').run(name);
-    if (changes === 0) throw missingModel(name);
+    if (changes === 0) throw modelNotFound(name);
   }
 
   // ---- versions -----------------------------------------------------------
@@ -374,7 +374,7 @@ export class LocalRegistry implements RegistryAdapter {
 
   private requireModel(name: string): ModelRow {
     const row = this.findModel(name);
-    if (!row) throw missingModel(name);
+    if (!row) throw modelNotFound(name);
     return row;
   }
 
@@ -382,13 +382,13 @@ export class LocalRegistry implements RegistryAdapter {
     const model = this.requireModel(key.name);
     const version = Number(key.version);
     const row = this.sql('SELECT 1 FROM versions WHERE model_id = ? AND version = ?').get(model.id, version);
-    if (!row) throw missingVersion(key);
+    if (!row) throw versionNotFound(key);
     return { modelId: model.id, version };
   }
 
   private async requireVersion(key: VersionKey): Promise<ModelVersion> {
     const [version] = await this.getVersions([key]);
-    if (!version) throw missingVersion(key);
+    if (!version) throw versionNotFound(key);
     return version;
   }
 
@@ -456,16 +456,6 @@ export class LocalRegistry implements RegistryAdapter {
     );
     for (const [key, value] of Object.entries(values)) upsert.run(modelId, version, key, value);
   }
-}
-
-function missingModel(name: string): RegistryError {
-  return new RegistryError(ErrorCode.NOT_FOUND, `Model '${name}' does not exist`, { details: { model: name } });
-}
-
-function missingVersion(key: VersionKey): RegistryError {
-  return new RegistryError(ErrorCode.NOT_FOUND, `Model '${key.name}' has no version ${key.version}`, {
-    details: { model: key.name, version: key.version },
-  });
 }
 
 /** The smallest string above every string that starts with `prefix`, or null if none exists. */

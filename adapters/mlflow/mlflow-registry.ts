@@ -10,6 +10,8 @@ import {
   invalidInput,
   isRegistryError,
   isVersionKey,
+  modelNotFound,
+  versionNotFound,
   versionKeyId,
   type Capabilities,
   type CreateModel,
@@ -227,7 +229,7 @@ export class MlflowRegistry implements RegistryAdapter {
       if (!batch.more) break;
       bound = batch.lastNumber;
     }
-    if (!sawAny && !page.after && !(await this.getModel(name))) throw missingModel(name);
+    if (!sawAny && !page.after && !(await this.getModel(name))) throw modelNotFound(name);
     return this.versionPage(items, false);
   }
 
@@ -566,17 +568,13 @@ export class MlflowRegistry implements RegistryAdapter {
 
   private async requireVersion(key: VersionKey): Promise<ModelVersion> {
     const version = await this.fetchVersion(key);
-    if (!version) {
-      throw new RegistryError(ErrorCode.NOT_FOUND, `Model '${key.name}' has no version ${key.version}`, {
-        details: { model: key.name, version: key.version },
-      });
-    }
+    if (!version) throw versionNotFound(key);
     return version;
   }
 
   private async requireModel(name: string): Promise<Model> {
     const model = await this.getModel(name);
-    if (!model) throw missingModel(name);
+    if (!model) throw modelNotFound(name);
     return model;
   }
 
@@ -630,10 +628,6 @@ export class MlflowRegistry implements RegistryAdapter {
       throw error;
     }
   }
-}
-
-function missingModel(name: string): RegistryError {
-  return new RegistryError(ErrorCode.NOT_FOUND, `Model '${name}' does not exist`, { details: { model: name } });
 }
 
 /** The exact model query, applied to what a (possibly widened) MLflow filter returned. */

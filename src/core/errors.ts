@@ -58,3 +58,11 @@ export const notFound = (message: string, details?: Record<string, unknown>) =>
 
 export const alreadyExists = (message: string, details?: Record<string, unknown>) =>
   new RegistryError(ErrorCode.ALREADY_EXISTS, message, { details });
+
+export const modelNotFound = (name: string) =>
+  new RegistryError(ErrorCode.NOT_FOUND, `Model '${name}' does not exist`, { details: { model: name } });
+
+export const versionNotFound = (key: { name: string; version: string }) =>
+  new RegistryError(ErrorCode.NOT_FOUND, `Model '${key.name}' has no version ${key.version}`, {
+    details: { model: key.name, version: key.version },
+  });
