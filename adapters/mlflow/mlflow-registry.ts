@@ -10,6 +10,7 @@ import {
   invalidInput,
   isRegistryError,
   isVersionKey,
+  mapBounded,
   modelNotFound,
   versionNotFound,
   versionKeyId,
@@ -46,7 +47,7 @@ import {
   type MlflowRun,
   type StageMode,
 } from './mapping.ts';
-import { mapBounded } from './bounded.ts';
+
 
 export interface MlflowRegistryOptions {
   id: string;

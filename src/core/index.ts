@@ -8,3 +8,4 @@ export * from './rules.ts';
 export * from './input-rules.ts';
 export * from './uri.ts';
 export * from './registry-set.ts';
+export * from './concurrency.ts';

@@ -1,0 +1,1 @@
+export { SageMakerRegistry, SAGEMAKER_LIMITS, type SageMakerRegistryOptions } from './sagemaker-registry.ts';
