@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, inject } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { DescribeModelPackageCommand, DescribeModelPackageGroupCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
-import { defineAdapterContractSuite } from '../contract/adapter-contract.ts';
+import { ErrorCode, Stage, enforceInputRules } from '../../src/core/index.ts';
+import { defineAdapterContractSuite, expectCode } from '../contract/adapter-contract.ts';
 
 /** The SageMaker adapter against moto_server (one file, so a reset never hits another suite). */
 const motoAdapter = (id = 'sagemaker') =>
@@ -22,4 +25,125 @@ defineAdapterContractSuite('sagemaker (moto_server)', async () => {
   return { adapter, teardown: () => adapter.close(), peerLacks: ['deleteModel', 'deleteVersion'] };
 });
 
-afterAll(() => undefined);
+describe('SageMaker mapping, as SageMaker Studio sees it (moto_server)', () => {
+  const adapter = motoAdapter('aws');
+  const registry = enforceInputRules(adapter);
+  const raw = new SageMakerClient({
+    region: 'us-east-1',
+    endpoint: inject('motoUrl'),
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  const run = randomUUID().slice(0, 8);
+  const name = (label: string) => `map-${run}-${label}`;
+  const describe_ = async (model: string, version: string) => {
+    const group = await raw.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: model }));
+    const arn = group.ModelPackageGroupArn!.replace(':model-package-group/', ':model-package/').replace(/\/[^/]+$/, `/${model.toLowerCase()}/${version}`);
+    return raw.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
+  };
+  afterAll(() => {
+    raw.destroy();
+    return adapter.close();
+  });
+
+  it('writes each stage as ModelApprovalStatus with a reason, mirrored in metadata', async () => {
+    const model = name('stages');
+    await registry.createModel({ name: model });
+    await registry.createVersion({ name: model, metrics: { accuracy: 0.9 } });
+    const expected: [Stage, string][] = [
+      [Stage.STAGING, 'PendingManualApproval'],
+      [Stage.PRODUCTION, 'Approved'],
+      [Stage.ARCHIVED, 'Rejected'],
+      [Stage.NONE, 'PendingManualApproval'],
+    ];
+    for (const [stage, approval] of expected) {
+      await registry.setStage({ name: model, version: '1' }, stage);
+      const pkg = await describe_(model, '1');
+      expect([stage, pkg.ModelApprovalStatus, pkg.CustomerMetadataProperties?.['modelgate.stage']]).toEqual([stage, approval, stage]);
+      expect(pkg.ApprovalDescription).toMatch(/modelgate/);
+    }
+  });
+
+  it('keeps approval, metrics and stage when tags change (moto wipes what an update omits)', async () => {
+    const model = name('keep');
+    await registry.createModel({ name: model });
+    await registry.createVersion({ name: model, source: 's3://b/m', metrics: { accuracy: 0.93 }, params: { depth: '4' }, tags: { team: 'risk' } });
+    await registry.setStage({ name: model, version: '1' }, Stage.PRODUCTION);
+    await registry.setTags({ name: model, version: '1' }, { validated: 'true' }, ['team']);
+    const pkg = await describe_(model, '1');
+    expect(pkg.ModelApprovalStatus).toBe('Approved');
+    expect(pkg.CustomerMetadataProperties).toEqual({
+      'modelgate.stage': 'PRODUCTION',
+      'modelgate.source': 's3://b/m',
+      'metric.accuracy': '0.93',
+      'param.depth': '4',
+      validated: 'true',
+    });
+    const [version] = await registry.getVersions([{ name: model, version: '1' }]);
+    expect(version).toMatchObject({ stage: Stage.PRODUCTION, tags: { validated: 'true' }, source: 's3://b/m' });
+  });
+
+  it('refuses what SageMaker cannot hold, naming the limit, and changes nothing', async () => {
+    const model = name('limits');
+    await registry.createModel({ name: model });
+    await registry.createVersion({ name: model });
+    const key = { name: model, version: '1' };
+    const tooMany = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`tag${i}`, 'x']));
+    const many = await expectCode(registry.setTags(key, tooMany, []), ErrorCode.INVALID_INPUT);
+    expect(many.message).toContain('at most 50');
+    const long = await expectCode(registry.setTags(key, { note: 'x'.repeat(257) }, []), ErrorCode.INVALID_INPUT);
+    expect(long.message).toContain('256');
+    const longKey = await expectCode(registry.setTags(key, { ['k'.repeat(129)]: 'x' }, []), ErrorCode.INVALID_INPUT);
+    expect(longKey.message).toContain('128');
+    await expectCode(registry.setTags(key, { 'metric.accuracy': '1' }, []), ErrorCode.INVALID_INPUT);
+    await expectCode(registry.createVersion({ name: model, metrics: { ['m'.repeat(125)]: 1 } }), ErrorCode.INVALID_INPUT);
+    const bad = await expectCode(registry.createModel({ name: 'has_underscore' }), ErrorCode.INVALID_INPUT);
+    expect(bad.message).toContain('SageMaker');
+    const pkg = await describe_(model, '1');
+    expect(Object.keys(pkg.CustomerMetadataProperties ?? {})).toEqual(['modelgate.stage']);
+  });
+
+  it('says why a description cannot change', async () => {
+    const model = name('desc');
+    await registry.createModel({ name: model, description: 'fixed' });
+    const error = await expectCode(registry.updateModel(model, { description: 'new' }), ErrorCode.UNSUPPORTED);
+    expect(error.message).toContain('at creation only');
+  });
+
+  it('keeps model tags and aliases as tags on the group ARN', async () => {
+    const model = name('tags');
+    await registry.createModel({ name: model, tags: { team: 'growth' } });
+    for (let i = 0; i < 2; i++) await registry.createVersion({ name: model });
+    await registry.setAlias(model, 'champion', '1');
+    await registry.setAlias(model, 'champion', '2');
+    const group = await raw.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: model }));
+    const tags = await raw.send(new ListTagsCommand({ ResourceArn: group.ModelPackageGroupArn }));
+    expect(Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ team: 'growth', 'modelgate.alias.champion': '2' });
+    expect((await registry.getModel(model))?.tags).toEqual({ team: 'growth' });
+    await expectCode(registry.setTags({ name: model }, { 'modelgate.alias.x': '1' }, []), ErrorCode.INVALID_INPUT);
+  });
+
+  it('lists versions with ModelPackageType Versioned, the group name, and pages of at most 100', async () => {
+    const model = name('paging');
+    await registry.createModel({ name: model });
+    for (let i = 0; i < 3; i++) await registry.createVersion({ name: model });
+    const sent: unknown[] = [];
+    const spy = new SageMakerRegistry({
+      id: 'spy',
+      region: 'us-east-1',
+      endpoint: inject('motoUrl'),
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    (spy as unknown as { client: SageMakerClient }).client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListModelPackagesCommand') sent.push((args as { input: unknown }).input);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    await spy.listVersions(model, { stages: [Stage.NONE] }, { first: 2 });
+    await spy.close();
+    expect(sent.length).toBeGreaterThan(0);
+    for (const input of sent) expect(input).toMatchObject({ ModelPackageGroupName: model, ModelPackageType: 'Versioned', MaxResults: expect.any(Number) });
+    expect(Math.max(...sent.map((i) => (i as { MaxResults: number }).MaxResults))).toBeLessThanOrEqual(100);
+  });
+});
