@@ -39,7 +39,18 @@ const mlflowRegistry = z.strictObject({
   metricsExperiment: z.string().min(1).default('modelgate-registrations'),
 });
 
-const registry = z.discriminatedUnion('kind', [localRegistry, mlflowRegistry]);
+const sagemakerRegistry = z.strictObject({
+  id: registryId,
+  kind: z.literal('sagemaker'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1'),
+  /** Another endpoint: a VPC endpoint, or moto_server in tests. */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  concurrency: z.number().int().min(1).max(64).default(8),
+});
+
+const registry = z.discriminatedUnion('kind', [localRegistry, mlflowRegistry, sagemakerRegistry]);
 
 const origin = z.union([
   z.literal('*'),

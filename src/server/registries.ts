@@ -1,5 +1,6 @@
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { MlflowRegistry, type MlflowAuth } from '../../adapters/mlflow/index.ts';
+import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
 import { RegistrySet, enforceInputRules, type RegistryAdapter } from '../core/index.ts';
 import { ConfigError, type RegistryConfig, type ResolvedConfig } from './config.ts';
 
@@ -20,6 +21,16 @@ function createAdapter(config: RegistryConfig, env: Env): RegistryAdapter {
         readAttempts: config.readAttempts,
         concurrency: config.concurrency,
         metricsExperiment: config.metricsExperiment,
+      });
+    case 'sagemaker':
+      // Credentials come from the default AWS chain (environment, profile, instance role).
+      return new SageMakerRegistry({
+        id: config.id,
+        region: config.region,
+        endpoint: config.endpoint,
+        maxAttempts: config.maxAttempts,
+        timeoutMs: config.timeoutMs,
+        concurrency: config.concurrency,
       });
   }
 }

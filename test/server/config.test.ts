@@ -57,6 +57,13 @@ describe('configuration', () => {
     expect(problem({ registries: [{ id: 'ml', kind: 'mlflow', trackingUri: 'http://x', stageMode: 'labels' }] })).toMatch(/registries\.0\.stageMode/);
   });
 
+  it('reads SageMaker registries and checks the region', () => {
+    const config = resolveConfig({ registries: [{ id: 'aws', kind: 'sagemaker', region: 'eu-west-1' }] });
+    expect(config.registries[0]).toMatchObject({ kind: 'sagemaker', region: 'eu-west-1', maxAttempts: 3, timeoutMs: 10_000 });
+    expect(createRegistries(config, {}).get('aws').kind).toBe('sagemaker');
+    expect(problem({ registries: [{ id: 'aws', kind: 'sagemaker', region: 'Europe' }] })).toMatch(/registries\.0\.region: must be an AWS region/);
+  });
+
   it('reads YAML files and reports unreadable or malformed ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'modelgate-config-'));
     const good = join(dir, 'good.yaml');
