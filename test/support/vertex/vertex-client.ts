@@ -1,0 +1,18 @@
+import { v1 } from '@google-cloud/aiplatform';
+import { credentials } from '@grpc/grpc-js';
+import { PassThroughClient } from 'google-auth-library';
+import type { VertexStandin } from './vertex-standin.ts';
+
+/** Google's own ModelServiceClient, pointed at the stand-in without TLS or credentials. */
+export function standinClientOptions(standin: VertexStandin) {
+  return {
+    apiEndpoint: standin.host,
+    port: standin.port,
+    sslCreds: credentials.createInsecure(),
+    authClient: new PassThroughClient(),
+  };
+}
+
+export function standinModelClient(standin: VertexStandin): v1.ModelServiceClient {
+  return new v1.ModelServiceClient(standinClientOptions(standin) as never);
+}
