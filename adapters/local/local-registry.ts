@@ -50,6 +50,7 @@ const CAPABILITIES: Capabilities = {
   metrics: 'native',
   archiveExistingAtomic: true,
   modelDescriptionMutable: true,
+  modelWithoutVersions: true,
   modelRename: true,
   versionSourceRequired: false,
   versionDescriptionMutable: true,

@@ -115,6 +115,7 @@ export class MlflowRegistry implements RegistryAdapter {
       metrics: 'emulated',
       archiveExistingAtomic: this.mode === 'stages',
       modelDescriptionMutable: true,
+      modelWithoutVersions: true,
       modelRename: true,
       versionSourceRequired: true,
       versionDescriptionMutable: true,

@@ -124,6 +124,7 @@ export class SageMakerRegistry implements RegistryAdapter {
       metrics: 'emulated',
       archiveExistingAtomic: false,
       modelDescriptionMutable: false,
+      modelWithoutVersions: true,
       modelRename: false,
       versionSourceRequired: false,
       versionDescriptionMutable: false,

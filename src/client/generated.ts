@@ -45,6 +45,8 @@ export type Capabilities = {
   metrics: Support;
   modelDescriptionMutable: Scalars['Boolean']['output'];
   modelRename: Scalars['Boolean']['output'];
+  /** createModel works without a version (false on Vertex) */
+  modelWithoutVersions: Scalars['Boolean']['output'];
   stages: Support;
   versionDescriptionMutable: Scalars['Boolean']['output'];
   /** registerVersion needs a source */

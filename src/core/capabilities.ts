@@ -26,6 +26,8 @@ export interface Capabilities {
   /** setStage can archive the other versions of the target stage in one atomic step. */
   archiveExistingAtomic: boolean;
   modelDescriptionMutable: boolean;
+  /** A model can exist with no versions (false on Vertex: createModel is UNSUPPORTED, createVersion with `createModel` creates both). */
+  modelWithoutVersions: boolean;
   /** renameModel works; else it answers UNSUPPORTED. */
   modelRename: boolean;
   /** A version must name where its artifacts are (MLflow requires `source`). */

@@ -1,6 +1,6 @@
 import type { RegistryAdapter } from './adapter.ts';
 import { isVersionKey } from './adapter.ts';
-import { isRegistryError, invalidInput } from './errors.ts';
+import { ErrorCode, isRegistryError, invalidInput } from './errors.ts';
 import type { VersionKey } from './model.ts';
 import {
   checkAlias,
@@ -90,7 +90,7 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         return adapter.latestVersions(names, stages);
       }),
     createVersion: (input) =>
-      attribute(() => {
+      attribute(async () => {
         checkReadName(input.name);
         checkDescription(input.description);
         if (input.source != null) checkText('Source', input.source, limits.source);
@@ -100,6 +100,21 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         if (input.runId != null) checkRunId(input.runId);
         checkTags(input.tags ?? {}, limits, 'version');
         checkMetrics(input.metrics ?? {}, input.params ?? {});
+        if (input.createModel) {
+          checkModelName(input.name, limits.modelName);
+          checkDescription(input.createModel.description);
+          checkTags(input.createModel.tags ?? {}, limits, 'model');
+          // Backends that hold empty models get the model first; the others create both in one step.
+          if (adapter.capabilities().modelWithoutVersions) {
+            const { createModel, ...version } = input;
+            if (!(await adapter.getModel(input.name))) {
+              await adapter.createModel({ name: input.name, ...createModel, createdBy: input.createdBy }).catch((error: unknown) => {
+                if (!(isRegistryError(error) && error.code === ErrorCode.ALREADY_EXISTS)) throw error;
+              });
+            }
+            return adapter.createVersion(version);
+          }
+        }
         return adapter.createVersion(input);
       }),
     updateVersion: (key, patch) =>

@@ -88,6 +88,8 @@ export interface CreateVersion {
   metrics?: Record<string, number>;
   params?: Record<string, string>;
   createdBy?: string | null;
+  /** Create the model with these properties when it does not exist yet (Vertex creates a model with its first version). */
+  createModel?: { description?: string | null; tags?: Tags };
 }
 
 export interface VersionPatch {

@@ -59,23 +59,32 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
     /** Registers a version with an artifact location, as real registrations have. */
     const register = (input: CreateVersion) => registry.createVersion({ source: 's3://models/artifact', ...input });
 
+    /**
+     * A model as a user makes one: with createModel where models can be empty, else (Vertex)
+     * with its first version, which is then the only version it has.
+     */
+    async function newModel(label: string, props: { description?: string; tags?: Record<string, string> } = {}) {
+      const name = unique(label);
+      if (registry.capabilities().modelWithoutVersions) return registry.createModel({ name, ...props });
+      await expectCode(registry.createModel({ name, ...props }), ErrorCode.UNSUPPORTED);
+      await register({ name, createModel: props });
+      return (await registry.getModel(name))!;
+    }
+
+    /** A model with exactly `count` versions (count >= 1), numbered 1..count. */
     async function modelWithVersions(label: string, count: number) {
-      const model = await registry.createModel({ name: unique(label) });
-      const versions = [];
-      for (let i = 0; i < count; i++) versions.push(await register({ name: model.name }));
-      return { model, versions };
+      const name = unique(label);
+      const versions = [await register({ name, createModel: {} })];
+      for (let i = 1; i < count; i++) versions.push(await register({ name }));
+      return { model: (await registry.getModel(name))!, versions };
     }
 
     describe('models', () => {
       it('creates a model and reads it back with description and tags', async () => {
-        const created = await registry.createModel({
-          name: unique('churn'),
-          description: 'Predicts churn',
-          tags: { team: 'growth', 'data.version': '2024-01' },
-        });
+        const created = await newModel('churn', { description: 'Predicts churn', tags: { team: 'growth', data_version: '2024-01' } });
         expect(created).toMatchObject({ registry: registry.id, name: unique('churn'), description: 'Predicts churn' });
         const read = await registry.getModel(unique('churn'));
-        expect(read?.tags).toEqual({ team: 'growth', 'data.version': '2024-01' });
+        expect(read?.tags).toEqual({ team: 'growth', data_version: '2024-01' });
         expect(read?.createdAt).toBeInstanceOf(Date);
         expect(read?.aliases).toEqual([]);
       });
@@ -85,13 +94,13 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('refuses a duplicate model with ALREADY_EXISTS and keeps the first', async () => {
-        await registry.createModel({ name: unique('dup'), description: 'first' });
+        await newModel('dup', { description: 'first' });
         await expectCode(registry.createModel({ name: unique('dup'), description: 'second' }), ErrorCode.ALREADY_EXISTS);
         expect((await registry.getModel(unique('dup')))?.description).toBe('first');
       });
 
       it('updates the description where the backend allows it', async () => {
-        await registry.createModel({ name: unique('describe'), description: 'old' });
+        await newModel('describe', { description: 'old' });
         if (!registry.capabilities().modelDescriptionMutable) {
           await expectCode(registry.updateModel(unique('describe'), { description: 'new' }), ErrorCode.UNSUPPORTED);
           return;
@@ -114,7 +123,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         expect(await registry.getModel(model.name)).toBeNull();
         const versions = await registry.listVersions(unique('rename-to'), {}, { first: 5 });
         expect(versions.items.map((v) => `${v.name}/${v.version}`)).toEqual([`${unique('rename-to')}/2`, `${unique('rename-to')}/1`]);
-        await registry.createModel({ name: unique('rename-taken') });
+        await newModel('rename-taken');
         await expectCode(registry.renameModel(unique('rename-to'), unique('rename-taken')), ErrorCode.ALREADY_EXISTS);
         await expectCode(registry.renameModel(unique('rename-gone'), unique('rename-x')), ErrorCode.NOT_FOUND);
         await expectCode(registry.renameModel(unique('rename-to'), 'bad/name'), ErrorCode.INVALID_INPUT);
@@ -134,7 +143,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
       it('pages through models over three pages with no duplicates or gaps', async () => {
         const names = Array.from({ length: 7 }, (_, i) => unique(`paged-${String.fromCharCode(103 - i)}`));
-        for (const modelName of names) await registry.createModel({ name: modelName });
+        for (const modelName of names) await newModel(modelName.slice(unique('').length));
         const seen: string[] = [];
         let after: string | null = null;
         let pages = 0;
@@ -152,8 +161,8 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('filters models by name substring and by tag', async () => {
-        await registry.createModel({ name: unique('filter-Alpha'), tags: { owner: 'ana' } });
-        await registry.createModel({ name: unique('filter-beta'), tags: { owner: 'bo' } });
+        await newModel('filter-Alpha', { tags: { owner: 'ana' } });
+        await newModel('filter-beta', { tags: { owner: 'bo' } });
         const contains = await registry.listModels({ nameContains: `${run}-filter-alpha` }, { first: 10 });
         expect(contains.items.map((m) => m.name)).toEqual([unique('filter-Alpha')]);
         const tagged = await registry.listModels({ namePrefix: unique('filter-'), tags: [{ key: 'owner', value: 'bo' }] }, { first: 10 });
@@ -181,7 +190,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       it('round-trips every awkward name exactly and never matches another model', async () => {
         const rule = registry.capabilities().limits.modelName;
         const plain = unique('plain');
-        await registry.createModel({ name: plain });
+        await newModel('plain');
         for (const label of awkward) {
           const modelName = unique(label);
           if (rule.pattern && !rule.pattern.test(modelName)) {
@@ -189,12 +198,14 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
             expect(error.message).toContain(rule.rule ?? rule.pattern.source);
             continue;
           }
-          await registry.createModel({ name: modelName, description: label });
+          await newModel(label, { description: label });
           const read = await registry.getModel(modelName);
           expect(read?.name).toBe(modelName);
           expect(read?.description).toBe(label);
           const version = await register({ name: modelName });
           expect(version.name).toBe(modelName);
+          const versions = await registry.listVersions(modelName, {}, { first: 5 });
+          expect(versions.items.every((v) => v.name === modelName)).toBe(true);
           const byPrefix = await registry.listModels({ namePrefix: modelName }, { first: 50 });
           expect(byPrefix.items.map((m) => m.name)).toEqual([modelName]);
           const byContains = await registry.listModels({ nameContains: label }, { first: 50 });
@@ -204,7 +215,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('treats LIKE wildcards in a search as plain characters', async () => {
-        await registry.createModel({ name: unique('wild-a1') });
+        await newModel('wild-a1');
         const percent = await registry.listModels({ nameContains: `${run}-wild-%` }, { first: 50 });
         expect(percent.items).toEqual([]);
         const underscore = await registry.listModels({ namePrefix: unique('wild_') }, { first: 50 });
@@ -224,9 +235,9 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
     describe('versions', () => {
       it('numbers versions from 1 and round-trips their fields', async () => {
-        await registry.createModel({ name: unique('fields') });
         const first = await register({
           name: unique('fields'),
+          createModel: {},
           source: 's3://bucket/model/1',
           runId: 'run123abc',
           description: 'baseline',
@@ -250,13 +261,12 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('registers a version without a source only where the backend allows it', async () => {
-        await registry.createModel({ name: unique('nosource') });
         if (registry.capabilities().versionSourceRequired) {
-          const error = await expectCode(registry.createVersion({ name: unique('nosource') }), ErrorCode.INVALID_INPUT);
+          const error = await expectCode(registry.createVersion({ name: unique('nosource'), createModel: {} }), ErrorCode.INVALID_INPUT);
           expect(error.message).toContain('source');
-          expect((await registry.listVersions(unique('nosource'), {}, { first: 5 })).items).toEqual([]);
+          expect(await registry.getModel(unique('nosource'))).toBeNull();
         } else {
-          const version = await registry.createVersion({ name: unique('nosource') });
+          const version = await registry.createVersion({ name: unique('nosource'), createModel: {} });
           expect(version.source).toBeNull();
         }
       });
@@ -304,8 +314,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('tells where a version downloads from', async () => {
-        await registry.createModel({ name: unique('download') });
-        const version = await registry.createVersion({ name: unique('download'), source: 's3://bucket/download/model' });
+        const version = await registry.createVersion({ name: unique('download'), source: 's3://bucket/download/model', createModel: {} });
         expect(await registry.getDownloadUri({ name: unique('download'), version: version.version })).toBe('s3://bucket/download/model');
         await expectCode(registry.getDownloadUri({ name: unique('download'), version: '9' }), ErrorCode.NOT_FOUND);
       });
@@ -358,8 +367,8 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('hands 20 concurrent registrations 20 distinct version numbers', async () => {
-        await registry.createModel({ name: unique('concurrent') });
-        const created = await Promise.all(Array.from({ length: 20 }, () => register({ name: unique('concurrent') })));
+        const first = await register({ name: unique('concurrent'), createModel: {} });
+        const created = [first, ...(await Promise.all(Array.from({ length: 19 }, () => register({ name: unique('concurrent') }))))];
         const numbers = created.map((v) => Number(v.version)).sort((a, b) => a - b);
         expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       });
@@ -367,7 +376,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
     describe('tags', () => {
       it('sets, overwrites and deletes model tags', async () => {
-        await registry.createModel({ name: unique('mtags'), tags: { keep: '1', change: 'old' } });
+        await newModel('mtags', { tags: { keep: '1', change: 'old' } });
         await registry.setTags({ name: unique('mtags') }, { change: 'new', added: 'yes' }, []);
         expect((await registry.getModel(unique('mtags')))?.tags).toEqual({ keep: '1', change: 'new', added: 'yes' });
         await registry.setTags({ name: unique('mtags') }, {}, ['added', 'never-set']);
@@ -388,6 +397,12 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       it('round-trips tag values with quotes, newlines and non-ASCII', async () => {
         const { model } = await modelWithVersions('tagvalues', 1);
         const value = `He said "it's" \\ 100% ✓\nsecond line`;
+        const rule = registry.capabilities().limits.tagValue;
+        if (rule.pattern && !rule.pattern.test(value)) {
+          const error = await expectCode(registry.setTags({ name: model.name, version: '1' }, { note: value }, []), ErrorCode.INVALID_INPUT);
+          expect(error.message).toContain(rule.rule ?? rule.pattern.source);
+          return;
+        }
         await registry.setTags({ name: model.name, version: '1' }, { note: value }, []);
         const [read] = await registry.getVersions([{ name: model.name, version: '1' }]);
         expect(read?.tags.note).toBe(value);
@@ -476,8 +491,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
 
     describe('metrics', () => {
       it('returns the metrics and params recorded with each version, batched', async () => {
-        await registry.createModel({ name: unique('metrics') });
-        await register({ name: unique('metrics'), metrics: { accuracy: 0.88, f1_score: 0.84 }, params: { depth: '5' } });
+        await register({ name: unique('metrics'), createModel: {}, metrics: { accuracy: 0.88, f1_score: 0.84 }, params: { depth: '5' } });
         await register({ name: unique('metrics'), metrics: { accuracy: 0.92 } });
         await register({ name: unique('metrics') });
         const keys = ['1', '2', '3'].map((version) => ({ name: unique('metrics'), version }));
@@ -488,10 +502,8 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('rejects a metric that is not a finite number', async () => {
-        await registry.createModel({ name: unique('nanmetric') });
-        await expectCode(register({ name: unique('nanmetric'), metrics: { accuracy: Number.NaN } }), ErrorCode.INVALID_INPUT);
-        const page = await registry.listVersions(unique('nanmetric'), {}, { first: 5 });
-        expect(page.items).toEqual([]);
+        await expectCode(register({ name: unique('nanmetric'), createModel: {}, metrics: { accuracy: Number.NaN } }), ErrorCode.INVALID_INPUT);
+        expect(await registry.getModel(unique('nanmetric'))).toBeNull();
       });
     });
 

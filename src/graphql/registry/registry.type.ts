@@ -45,6 +45,7 @@ export class CapabilitiesType {
   @Field(() => Boolean) archiveExistingAtomic!: boolean;
   @Field(() => Boolean) modelDescriptionMutable!: boolean;
   @Field(() => Boolean) modelRename!: boolean;
+  @Field(() => Boolean, { description: 'createModel works without a version (false on Vertex)' }) modelWithoutVersions!: boolean;
   @Field(() => Boolean, { description: 'registerVersion needs a source' }) versionSourceRequired!: boolean;
   @Field(() => Boolean) versionDescriptionMutable!: boolean;
   @Field(() => LimitsType) limits!: LimitsType;

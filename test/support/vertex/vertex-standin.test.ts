@@ -127,6 +127,9 @@ describe('Vertex stand-in (ModelService from Google protos)', () => {
     expect(last).toHaveLength(5);
     expect(rawLast?.nextPageToken).toBe('');
     await rejects(client.listModels({ parent: PARENT, filter: 'display_name="open' }), status.INVALID_ARGUMENT);
+    const [ordered] = await client.listModels({ parent: PARENT, orderBy: 'display_name desc' });
+    expect(ordered.map((m) => m.displayName)).toEqual(['say "hi"', 'c', 'back\\slash', 'b', 'a']);
+    await rejects(client.listModels({ parent: PARENT, orderBy: 'colour' }), status.INVALID_ARGUMENT);
   });
 
   it('stores model evaluations per version with their metrics struct', async () => {

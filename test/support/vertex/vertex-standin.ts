@@ -28,6 +28,7 @@ interface EvaluationState {
   displayName: string;
   metricsSchemaUri: string;
   metrics: unknown;
+  metadata: unknown;
   createTime: Timestamp;
 }
 
@@ -228,12 +229,12 @@ export async function startVertexStandin(): Promise<VertexStandin> {
       return view(parent, model, resolveVersion(model, selector, req.name));
     },
 
-    ListModels(req: { parent: string; filter?: string; pageSize?: number; pageToken?: string }) {
+    ListModels(req: { parent: string; filter?: string; pageSize?: number; pageToken?: string; orderBy?: string }) {
       const parent = parentOf(req.parent);
       const clauses = parseFilter(req.filter ?? '');
       const matching = [...models.values()]
         .filter((m) => clauses.every((c) => matchesClause(view(parent, m, defaultVersion(m)), c)))
-        .sort((a, b) => Number(a.id) - Number(b.id));
+        .sort(ordering(req.orderBy ?? ''));
       return paginate(matching.map((m) => view(parent, m, defaultVersion(m))), req, 'models');
     },
 
@@ -319,6 +320,7 @@ export async function startVertexStandin(): Promise<VertexStandin> {
         displayName: input.displayName ?? '',
         metricsSchemaUri: input.metricsSchemaUri ?? '',
         metrics: input.metrics,
+        metadata: input.metadata,
         createTime: now(),
       };
       version.evaluations.push(evaluation);
@@ -380,6 +382,31 @@ export async function startVertexStandin(): Promise<VertexStandin> {
       faults.hangMs = 0;
     },
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+/** order_by as ListModels documents it: display_name, create_time, update_time, each optionally `desc`. */
+function ordering(orderBy: string): (a: ModelState, b: ModelState) => number {
+  const keys = orderBy
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [field, direction] = part.split(/\s+/);
+      if (!['display_name', 'create_time', 'update_time'].includes(field!) || (direction && direction !== 'desc' && direction !== 'asc')) {
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, `Unsupported order_by: ${orderBy}`);
+      }
+      return { field: field!, sign: direction === 'desc' ? -1 : 1 };
+    });
+  const value = (m: ModelState, field: string) =>
+    field === 'display_name' ? m.displayName : field === 'create_time' ? Number(m.createTime.seconds) * 1e9 + m.createTime.nanos : Number(m.updateTime.seconds) * 1e9 + m.updateTime.nanos;
+  return (a, b) => {
+    for (const { field, sign } of keys) {
+      const x = value(a, field);
+      const y = value(b, field);
+      if (x !== y) return (x < y ? -1 : 1) * sign;
+    }
+    return Number(a.id) - Number(b.id);
   };
 }
 

@@ -1,0 +1,1 @@
+export { VertexRegistry, type VertexRegistryOptions } from './vertex-registry.ts';
