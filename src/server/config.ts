@@ -50,7 +50,19 @@ const sagemakerRegistry = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(8),
 });
 
-const registry = z.discriminatedUnion('kind', [localRegistry, mlflowRegistry, sagemakerRegistry]);
+const vertexRegistry = z.strictObject({
+  id: registryId,
+  kind: z.literal('vertex'),
+  project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id'),
+  location: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a Vertex AI region such as us-central1'),
+  /** Another endpoint; defaults to <location>-aiplatform.googleapis.com. */
+  apiEndpoint: z.string().min(1).optional(),
+  productionIsDefault: z.boolean().default(true),
+  timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  concurrency: z.number().int().min(1).max(64).default(8),
+});
+
+const registry = z.discriminatedUnion('kind', [localRegistry, mlflowRegistry, sagemakerRegistry, vertexRegistry]);
 
 const origin = z.union([
   z.literal('*'),

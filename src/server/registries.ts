@@ -1,6 +1,7 @@
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { MlflowRegistry, type MlflowAuth } from '../../adapters/mlflow/index.ts';
 import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
+import { VertexRegistry } from '../../adapters/vertex/index.ts';
 import { RegistrySet, enforceInputRules, type RegistryAdapter } from '../core/index.ts';
 import { ConfigError, type RegistryConfig, type ResolvedConfig } from './config.ts';
 
@@ -29,6 +30,17 @@ function createAdapter(config: RegistryConfig, env: Env): RegistryAdapter {
         region: config.region,
         endpoint: config.endpoint,
         maxAttempts: config.maxAttempts,
+        timeoutMs: config.timeoutMs,
+        concurrency: config.concurrency,
+      });
+    case 'vertex':
+      // Google credentials come from the default chain (ADC: env, gcloud, metadata server).
+      return new VertexRegistry({
+        id: config.id,
+        project: config.project,
+        location: config.location,
+        apiEndpoint: config.apiEndpoint,
+        productionIsDefault: config.productionIsDefault,
         timeoutMs: config.timeoutMs,
         concurrency: config.concurrency,
       });

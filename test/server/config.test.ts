@@ -64,6 +64,15 @@ describe('configuration', () => {
     expect(problem({ registries: [{ id: 'aws', kind: 'sagemaker', region: 'Europe' }] })).toMatch(/registries\.0\.region: must be an AWS region/);
   });
 
+  it('reads Vertex registries with their defaults', async () => {
+    const config = resolveConfig({ registries: [{ id: 'gcp', kind: 'vertex', project: 'my-project-1', location: 'us-central1' }] });
+    expect(config.registries[0]).toMatchObject({ kind: 'vertex', productionIsDefault: true, timeoutMs: 30_000 });
+    const registries = createRegistries(config, {});
+    expect(registries.get('gcp').kind).toBe('vertex');
+    await registries.close();
+    expect(problem({ registries: [{ id: 'gcp', kind: 'vertex', project: 'P', location: 'us-central1' }] })).toMatch(/registries\.0\.project/);
+  });
+
   it('reads YAML files and reports unreadable or malformed ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'modelgate-config-'));
     const good = join(dir, 'good.yaml');
