@@ -1,0 +1,78 @@
+import type { Stage } from '../core/index.ts';
+import type { ApprovalRequest, ApprovalStatus, AuditEvent } from './types.ts';
+
+export interface AuditRow {
+  seq: number | string;
+  at: string | Date;
+  principal: string;
+  action: string;
+  registry: string | null;
+  model: string | null;
+  version: string | null;
+  before: string | null;
+  after: string | null;
+  result: string;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ApprovalRow {
+  id: string;
+  registry: string;
+  model: string;
+  version: string;
+  target_stage: string;
+  requested_by: string;
+  requested_at: string | Date;
+  comment: string | null;
+  status: string;
+  required_approvals: number;
+  allow_self_approval: number | boolean;
+  approvals: string;
+  report: string | null;
+  decided_by: string | null;
+  decided_at: string | Date | null;
+  reason: string | null;
+}
+
+const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export function fromAuditRow(row: AuditRow): AuditEvent {
+  return {
+    seq: Number(row.seq),
+    at: new Date(row.at),
+    principal: row.principal,
+    action: row.action,
+    registry: row.registry,
+    model: row.model,
+    version: row.version,
+    before: parse(row.before),
+    after: parse(row.after),
+    result: row.result,
+    detail: row.detail,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export function fromApprovalRow(row: ApprovalRow): ApprovalRequest {
+  return {
+    id: row.id,
+    registry: row.registry,
+    model: row.model,
+    version: row.version,
+    targetStage: row.target_stage as Stage,
+    requestedBy: row.requested_by,
+    requestedAt: new Date(row.requested_at),
+    comment: row.comment,
+    status: row.status as ApprovalStatus,
+    requiredApprovals: row.required_approvals,
+    allowSelfApproval: Boolean(row.allow_self_approval),
+    approvals: (JSON.parse(row.approvals) as { principal: string; at: string; comment: string | null }[]).map((v) => ({ ...v, at: new Date(v.at) })),
+    report: parse(row.report),
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at ? new Date(row.decided_at) : null,
+    reason: row.reason,
+  };
+}
