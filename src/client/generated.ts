@@ -16,6 +16,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar.This scalar is serialized to a string in ISO 8601 format and parsed from a string in ISO 8601 format. */
   DateTimeISO: { input: string; output: string; }
+  /** The `JSON` scalar type represents JSON values as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
+  JSON: { input: any; output: any; }
 };
 
 /** A named pointer to one version of a model */
@@ -25,15 +27,74 @@ export type Alias = {
   version: Scalars['String']['output'];
 };
 
-/** The best version for one metric */
+export type ApprovalOutcome = {
+  __typename?: 'ApprovalOutcome';
+  /** Set when this approval completed the promotion */
+  promotion?: Maybe<PromotionResult>;
+  request: ApprovalRequest;
+};
+
+export type ApprovalRequest = {
+  __typename?: 'ApprovalRequest';
+  approvals: Array<ApprovalVote>;
+  comment?: Maybe<Scalars['String']['output']>;
+  decidedAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  decidedBy?: Maybe<Scalars['String']['output']>;
+  id: Scalars['String']['output'];
+  model: Scalars['String']['output'];
+  reason?: Maybe<Scalars['String']['output']>;
+  registry: Scalars['String']['output'];
+  /** The gate report when the request was opened */
+  report?: Maybe<GateReport>;
+  requestedAt: Scalars['DateTimeISO']['output'];
+  requestedBy: Scalars['String']['output'];
+  requiredApprovals: Scalars['Int']['output'];
+  status: ApprovalStatus;
+  targetStage: Stage;
+  version: Scalars['String']['output'];
+};
+
+export type ApprovalStatus =
+  | 'APPROVED'
+  | 'PENDING'
+  | 'REJECTED';
+
+export type ApprovalVote = {
+  __typename?: 'ApprovalVote';
+  at: Scalars['DateTimeISO']['output'];
+  comment?: Maybe<Scalars['String']['output']>;
+  principal: Scalars['String']['output'];
+};
+
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  action: Scalars['String']['output'];
+  after?: Maybe<Scalars['JSON']['output']>;
+  at: Scalars['DateTimeISO']['output'];
+  before?: Maybe<Scalars['JSON']['output']>;
+  detail?: Maybe<Scalars['String']['output']>;
+  hash: Scalars['String']['output'];
+  model?: Maybe<Scalars['String']['output']>;
+  prevHash: Scalars['String']['output'];
+  principal: Scalars['String']['output'];
+  registry?: Maybe<Scalars['String']['output']>;
+  result: Scalars['String']['output'];
+  seq: Scalars['Int']['output'];
+  version?: Maybe<Scalars['String']['output']>;
+};
+
+export type AuditVerification = {
+  __typename?: 'AuditVerification';
+  /** Sequence number of the first event that does not follow from the chain */
+  brokenAt?: Maybe<Scalars['Int']['output']>;
+  checked: Scalars['Int']['output'];
+  ok: Scalars['Boolean']['output'];
+};
+
 export type BestVersion = {
   __typename?: 'BestVersion';
-  /** MAXIMIZE or MINIMIZE */
-  goal: Scalars['String']['output'];
-  metric: Scalars['String']['output'];
-  value?: Maybe<Scalars['Float']['output']>;
-  /** Null when no compared version recorded the metric */
-  version?: Maybe<Scalars['String']['output']>;
+  value: Scalars['Float']['output'];
+  version: ModelVersion;
 };
 
 /** What the backend does natively, what modelgate emulates, and its limits */
@@ -60,12 +121,46 @@ export type ComparisonRow = {
   version: ModelVersion;
 };
 
+export type DegradationResult = {
+  __typename?: 'DegradationResult';
+  degraded: Scalars['Boolean']['output'];
+  goal: Goal;
+  metric: Scalars['String']['output'];
+  observed: Scalars['Float']['output'];
+  productionVersion: ModelVersion;
+  recorded: Scalars['Float']['output'];
+  rollback?: Maybe<RollbackResult>;
+  tolerance: Scalars['Float']['output'];
+};
+
 export type DeletedVersion = {
   __typename?: 'DeletedVersion';
   name: Scalars['String']['output'];
   registry: Scalars['String']['output'];
   version: Scalars['String']['output'];
 };
+
+export type GateCheck = {
+  __typename?: 'GateCheck';
+  actual?: Maybe<Scalars['String']['output']>;
+  /** metric, tag, description or currentStage */
+  gate: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+  passed: Scalars['Boolean']['output'];
+  subject: Scalars['String']['output'];
+  threshold: Scalars['String']['output'];
+};
+
+export type GateReport = {
+  __typename?: 'GateReport';
+  approvalsRequired: Scalars['Int']['output'];
+  checks: Array<GateCheck>;
+  passed: Scalars['Boolean']['output'];
+};
+
+export type Goal =
+  | 'MAXIMIZE'
+  | 'MINIMIZE';
 
 export type Health = {
   __typename?: 'Health';
@@ -88,6 +183,17 @@ export type Metric = {
   __typename?: 'Metric';
   key: Scalars['String']['output'];
   value: Scalars['Float']['output'];
+};
+
+/** The best compared version for one metric */
+export type MetricBest = {
+  __typename?: 'MetricBest';
+  /** MAXIMIZE or MINIMIZE */
+  goal: Scalars['String']['output'];
+  metric: Scalars['String']['output'];
+  value?: Maybe<Scalars['Float']['output']>;
+  /** Null when no compared version recorded the metric */
+  version?: Maybe<Scalars['String']['output']>;
 };
 
 export type MetricInput = {
@@ -223,6 +329,10 @@ export type ModelVersionEdge = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Approves a pending request; the last required approval re-checks the gates and promotes */
+  approve: ApprovalOutcome;
+  /** Compares a live metric with the production version; rolls back when worse by more than tolerance and autoRollback */
+  checkDegradation: DegradationResult;
   createModel: Model;
   /** Removes an alias; NOT_FOUND when it is not set */
   deleteAlias: Model;
@@ -232,10 +342,15 @@ export type Mutation = {
   deleteTags: TagsPayload;
   /** Deletes one version; its number is never reused */
   deleteVersion: DeletedVersion;
+  /** Gates, then approvals where a policy asks for them, then the move; PRODUCTION archives the previous production */
+  promote: PromotionResult;
   /** Registers a new version, creating the model when it is new */
   registerVersion: ModelVersion;
+  reject: ApprovalRequest;
   /** Renames a model; its versions, tags and aliases follow */
   renameModel: Model;
+  /** Returns PRODUCTION to toVersion, or to the previous production version (history), else the highest ARCHIVED */
+  rollback: RollbackResult;
   /** Points an alias at a version, moving it from any other version */
   setAlias: ModelVersion;
   /** Sets tags on a model, or on a version when `version` is given */
@@ -244,6 +359,23 @@ export type Mutation = {
   transitionStage: StageTransition;
   updateModel: Model;
   updateVersion: ModelVersion;
+};
+
+
+export type MutationApproveArgs = {
+  comment?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCheckDegradationArgs = {
+  autoRollback?: Scalars['Boolean']['input'];
+  goal?: Goal;
+  metric: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  observed: Scalars['Float']['input'];
+  registry?: InputMaybe<Scalars['String']['input']>;
+  tolerance?: Scalars['Float']['input'];
 };
 
 
@@ -283,6 +415,17 @@ export type MutationDeleteVersionArgs = {
 };
 
 
+export type MutationPromoteArgs = {
+  comment?: InputMaybe<Scalars['String']['input']>;
+  dryRun?: Scalars['Boolean']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  registry?: InputMaybe<Scalars['String']['input']>;
+  targetStage: Stage;
+  version: Scalars['String']['input'];
+};
+
+
 export type MutationRegisterVersionArgs = {
   description?: InputMaybe<Scalars['String']['input']>;
   metrics?: InputMaybe<Array<MetricInput>>;
@@ -295,10 +438,24 @@ export type MutationRegisterVersionArgs = {
 };
 
 
+export type MutationRejectArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
 export type MutationRenameModelArgs = {
   name: Scalars['String']['input'];
   newName: Scalars['String']['input'];
   registry?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationRollbackArgs = {
+  name: Scalars['String']['input'];
+  reason: Scalars['String']['input'];
+  registry?: InputMaybe<Scalars['String']['input']>;
+  toVersion?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -361,10 +518,37 @@ export type ParamInput = {
   value: Scalars['String']['input'];
 };
 
+export type PromotionResult = {
+  __typename?: 'PromotionResult';
+  approvalRequest?: Maybe<ApprovalRequest>;
+  /** Versions archived because they were in PRODUCTION */
+  archived: Array<ModelVersion>;
+  report: GateReport;
+  status: PromotionStatus;
+  version: ModelVersion;
+  /** For a dry run: PROMOTE, REQUIRE_APPROVAL or FAIL */
+  wouldDo?: Maybe<Scalars['String']['output']>;
+};
+
+export type PromotionStatus =
+  | 'DRY_RUN'
+  | 'PENDING_APPROVAL'
+  | 'PROMOTED';
+
 export type Query = {
   __typename?: 'Query';
+  approvalRequest?: Maybe<ApprovalRequest>;
+  approvalRequests: Array<ApprovalRequest>;
+  /** Audit events in order; page with `after` = the last seq seen */
+  auditLog: Array<AuditEvent>;
+  /** The version with the best recorded metric; null when none recorded it */
+  bestVersion?: Maybe<BestVersion>;
+  /** The same model in several registries side by side (all when registries is omitted) */
+  compareRegistries: Array<RegistrySlot>;
   /** Versions of one model side by side, with each metric's best version */
   compareVersions: VersionComparison;
+  /** Every gate of the policies for targetStage, with threshold, actual value and result */
+  evaluateGates: GateReport;
   /** One model, or null when it does not exist */
   model?: Maybe<Model>;
   /** One version, or null when it does not exist */
@@ -377,6 +561,44 @@ export type Query = {
   registry: Registry;
   /** The version a model URI points at: models:/Name/3, models:/Name/Production, models:/Name/latest, models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there. */
   resolveVersion: ModelVersion;
+  /** Walks the whole audit hash chain */
+  verifyAudit: AuditVerification;
+};
+
+
+export type QueryApprovalRequestArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryApprovalRequestsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  registry?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<ApprovalStatus>;
+};
+
+
+export type QueryAuditLogArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  registry?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryBestVersionArgs = {
+  goal?: Goal;
+  metric: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  registry?: InputMaybe<Scalars['String']['input']>;
+  stages?: InputMaybe<Array<Stage>>;
+};
+
+
+export type QueryCompareRegistriesArgs = {
+  name: Scalars['String']['input'];
+  registries?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
@@ -387,6 +609,14 @@ export type QueryCompareVersionsArgs = {
   name: Scalars['String']['input'];
   registry?: InputMaybe<Scalars['String']['input']>;
   versions?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type QueryEvaluateGatesArgs = {
+  name: Scalars['String']['input'];
+  registry?: InputMaybe<Scalars['String']['input']>;
+  targetStage: Stage;
+  version: Scalars['String']['input'];
 };
 
 
@@ -430,6 +660,42 @@ export type Registry = {
   /** local, mlflow, sagemaker or vertex */
   kind: Scalars['String']['output'];
 };
+
+export type RegistryError = {
+  __typename?: 'RegistryError';
+  code: Scalars['String']['output'];
+  message: Scalars['String']['output'];
+};
+
+/** One registry's view of a model in compareRegistries */
+export type RegistrySlot = {
+  __typename?: 'RegistrySlot';
+  /** Why this registry could not answer; the others still do */
+  error?: Maybe<RegistryError>;
+  found: Scalars['Boolean']['output'];
+  kind: Scalars['String']['output'];
+  latest?: Maybe<ModelVersion>;
+  production?: Maybe<ModelVersion>;
+  productionMetrics?: Maybe<Array<Metric>>;
+  registry: Scalars['String']['output'];
+  /** Null when the model has more than 200 versions */
+  versionCount?: Maybe<Scalars['Int']['output']>;
+};
+
+export type RollbackResult = {
+  __typename?: 'RollbackResult';
+  /** Versions taken out of PRODUCTION (now ARCHIVED) */
+  from: Array<ModelVersion>;
+  rule: RollbackRule;
+  /** The version now in PRODUCTION */
+  to: ModelVersion;
+};
+
+/** Which rule chose the rollback target */
+export type RollbackRule =
+  | 'EXPLICIT'
+  | 'HIGHEST_ARCHIVED'
+  | 'PRODUCTION_HISTORY';
 
 /** Unified lifecycle: NONE → STAGING → PRODUCTION → ARCHIVED */
 export type Stage =
@@ -487,7 +753,7 @@ export type TextRule = {
 
 export type VersionComparison = {
   __typename?: 'VersionComparison';
-  best: Array<BestVersion>;
+  best: Array<MetricBest>;
   /** The compared metrics, in column order */
   metrics: Array<Scalars['String']['output']>;
   name: Scalars['String']['output'];
@@ -515,7 +781,7 @@ export type CompareVersionsQueryVariables = Exact<{
 }>;
 
 
-export type CompareVersionsQuery = { __typename?: 'Query', compareVersions: { __typename?: 'VersionComparison', registry: string, name: string, metrics: Array<string>, rows: Array<{ __typename?: 'ComparisonRow', version: { __typename?: 'ModelVersion', version: string, stage: Stage, createdAt: string }, values: Array<{ __typename?: 'MetricValue', key: string, value?: number | null }> }>, best: Array<{ __typename?: 'BestVersion', metric: string, goal: string, version?: string | null, value?: number | null }> } };
+export type CompareVersionsQuery = { __typename?: 'Query', compareVersions: { __typename?: 'VersionComparison', registry: string, name: string, metrics: Array<string>, rows: Array<{ __typename?: 'ComparisonRow', version: { __typename?: 'ModelVersion', version: string, stage: Stage, createdAt: string }, values: Array<{ __typename?: 'MetricValue', key: string, value?: number | null }> }>, best: Array<{ __typename?: 'MetricBest', metric: string, goal: string, version?: string | null, value?: number | null }> } };
 
 export type VersionFieldsFragment = { __typename?: 'ModelVersion', id: string, registry: string, name: string, version: string, stage: Stage, aliases: Array<string>, description?: string | null, source?: string | null, runId?: string | null, status: VersionStatus, createdAt: string, updatedAt: string, createdBy?: string | null, uri: string, tags: Array<{ __typename?: 'Tag', key: string, value: string }> };
 

@@ -64,6 +64,28 @@ const vertexRegistry = z.strictObject({
 
 const registry = z.discriminatedUnion('kind', [localRegistry, mlflowRegistry, sagemakerRegistry, vertexRegistry]);
 
+const stage = z.enum(['NONE', 'STAGING', 'PRODUCTION', 'ARCHIVED']);
+
+const policy = z.strictObject({
+  /** Glob over model names: `*` any run of characters, `?` one. */
+  models: z.string().min(1).default('*'),
+  registries: z.array(registryId).optional(),
+  stage,
+  gates: z
+    .strictObject({
+      metrics: z
+        .record(z.string().min(1), z.strictObject({ min: z.number().optional(), max: z.number().optional() }).refine((b) => b.min !== undefined || b.max !== undefined, 'needs min or max'))
+        .default({}),
+      /** Tags that must be present: a key, or {key, value} for an exact value. */
+      tags: z.array(z.union([z.string().min(1), z.strictObject({ key: z.string().min(1), value: z.string() })])).default([]),
+      description: z.boolean().default(false),
+      currentStage: stage.optional(),
+    })
+    .prefault({}),
+  approvals: z.number().int().min(0).max(10).default(0),
+  allowSelfApproval: z.boolean().default(false),
+});
+
 const origin = z.union([
   z.literal('*'),
   z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u.replace(/\/$/, ''), 'must be an origin: scheme://host[:port]'),
@@ -90,6 +112,9 @@ export const configSchema = z
       .prefault({}),
     registries: z.array(registry).min(1).optional(),
     defaultRegistry: registryId.optional(),
+    /** The gateway's own state: SQLite under dataDir by default, or a postgres:// URL. */
+    store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
+    policies: z.array(policy).default([]),
   })
   .superRefine((config, ctx) => {
     const ids = (config.registries ?? []).map((r) => r.id);
@@ -104,6 +129,7 @@ export const configSchema = z
   });
 
 export type GatewayConfig = z.output<typeof configSchema>;
+export type PolicyConfig = z.output<typeof policy>;
 export type RegistryConfig = z.output<typeof registry>;
 
 /** Resolved configuration: registries filled in, paths absolute. */

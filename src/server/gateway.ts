@@ -12,11 +12,16 @@ import type { ResolvedConfig } from './config.ts';
 import { createRequestHandler } from './http.ts';
 import { createLogger } from './logger.ts';
 import { createRegistries } from './registries.ts';
+import { toPolicies } from './policies.ts';
+import { openStore, type GatewayStore } from '../store/index.ts';
+import { Lifecycle } from '../workflows/lifecycle.ts';
+import { join } from 'node:path';
 
 export interface RunningGateway {
   /** http://host:port/graphql */
   url: string;
   registries: RegistrySet;
+  store: GatewayStore;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -25,6 +30,8 @@ export interface RunningGateway {
 export async function startGateway(config: ResolvedConfig, options: { log?: Logger; registries?: RegistrySet } = {}): Promise<RunningGateway> {
   const log = options.log ?? createLogger(config.log.level);
   const registries = options.registries ?? createRegistries(config);
+  const store = await openStore(config.store.url, join(config.dataDir, 'modelgate-store.db'));
+  const services = { registries, store, lifecycle: new Lifecycle(registries, store, toPolicies(config.policies)) };
   const httpServer: Server = createServer();
   const apollo = new ApolloServer<GatewayContext>({
     schema: await gatewaySchema(),
@@ -56,7 +63,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     'request',
     createRequestHandler({
       apollo,
-      registries,
+      services,
       log,
       corsOrigins: config.server.corsOrigins,
       bodyLimitBytes: config.server.bodyLimitBytes,
@@ -72,10 +79,12 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   return {
     url,
     registries,
+    store,
     log,
     async stop() {
       await apollo.stop();
       await registries.close();
+      await store.close();
     },
   };
 }

@@ -4,13 +4,13 @@ import type { ApolloServer, HTTPGraphQLRequest } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import type { Logger } from 'pino';
 import { ErrorCode, type RegistrySet } from '../core/index.ts';
-import { createContext, type GatewayContext } from '../graphql/context.ts';
+import { createContext, type GatewayContext, type GatewayServices } from '../graphql/context.ts';
 import { requestScope } from '../graphql/errors.ts';
 import { probe } from '../graphql/registry/registry.resolver.ts';
 
 export interface HttpOptions {
   apollo: ApolloServer<GatewayContext>;
-  registries: RegistrySet;
+  services: GatewayServices;
   log: Logger;
   corsOrigins: readonly string[];
   bodyLimitBytes: number;
@@ -20,7 +20,8 @@ class BodyTooLarge extends Error {}
 
 /** Routes /graphql to Apollo and answers /healthz and /readyz; everything else is 404. */
 export function createRequestHandler(options: HttpOptions) {
-  const { apollo, registries, log } = options;
+  const { apollo, services, log } = options;
+  const { registries } = services;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = pickRequestId(req.headers['x-request-id']);
@@ -54,7 +55,7 @@ export function createRequestHandler(options: HttpOptions) {
       const response = await requestScope.run({ requestId }, () =>
         apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: request,
-          context: async () => createContext(registries, requestId, reqLog),
+          context: async () => createContext(services, requestId, reqLog),
         }),
       );
       for (const [key, value] of response.headers) res.setHeader(key, value);

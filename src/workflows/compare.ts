@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   RegistryError,
+  Stage,
   VersionOrder,
   versionKeyId,
   type ModelVersion,
@@ -91,4 +92,67 @@ async function pickVersions(registry: RegistryAdapter, name: string, options: Co
   }
   const page = await registry.listVersions(name, { order: VersionOrder.NEWEST_FIRST }, { first: last });
   return page.items.reverse();
+}
+
+export interface BestVersion {
+  version: ModelVersion;
+  value: number;
+}
+
+/** The version with the best recorded value of `metric` among the given stages (all when none); ties go to the newer. */
+export async function bestVersion(
+  registry: RegistryAdapter,
+  name: string,
+  metric: string,
+  goal: 'MAXIMIZE' | 'MINIMIZE',
+  stages: readonly Stage[] | null,
+): Promise<BestVersion | null> {
+  const page = await registry.listVersions(name, { stages: stages?.length ? [...stages] : undefined }, { first: MAX_COMPARE_VERSIONS });
+  const recorded = await registry.getMetrics(page.items.map((v) => ({ name: v.name, version: v.version, runId: v.runId })));
+  let best: BestVersion | null = null;
+  for (const version of page.items) {
+    const value = recorded.get(versionKeyId(version))?.metrics[metric];
+    if (value === undefined) continue;
+    const better = !best || (goal === 'MAXIMIZE' ? value > best.value : value < best.value) || (value === best.value && Number(version.version) > Number(best.version.version));
+    if (better) best = { version, value };
+  }
+  return best;
+}
+
+export interface RegistrySlot {
+  registry: string;
+  kind: string;
+  found: boolean;
+  versionCount: number | null;
+  production: ModelVersion | null;
+  productionMetrics: Record<string, number> | null;
+  latest: ModelVersion | null;
+  error: { code: string; message: string } | null;
+}
+
+/** The same model in several registries side by side; a registry that fails reports in its own slot. */
+export async function compareRegistries(registries: readonly RegistryAdapter[], name: string): Promise<RegistrySlot[]> {
+  return Promise.all(
+    registries.map(async (registry): Promise<RegistrySlot> => {
+      const slot: RegistrySlot = { registry: registry.id, kind: registry.kind, found: false, versionCount: null, production: null, productionMetrics: null, latest: null, error: null };
+      try {
+        if (!(await registry.getModel(name))) return slot;
+        const versions = await registry.listVersions(name, {}, { first: MAX_COMPARE_VERSIONS });
+        const production = versions.items.find((v) => v.stage === Stage.PRODUCTION) ?? null;
+        const metrics = production ? await registry.getMetrics([{ name, version: production.version, runId: production.runId }]) : null;
+        return {
+          ...slot,
+          found: true,
+          versionCount: versions.hasNextPage ? null : versions.items.length,
+          production,
+          productionMetrics: production ? (metrics?.get(versionKeyId(production))?.metrics ?? {}) : null,
+          latest: versions.items[0] ?? null,
+        };
+      } catch (error) {
+        const code = error instanceof RegistryError ? error.code : ErrorCode.INTERNAL;
+        const message = error instanceof RegistryError ? error.message : 'Internal error';
+        return { ...slot, error: { code, message } };
+      }
+    }),
+  );
 }

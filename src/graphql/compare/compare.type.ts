@@ -15,7 +15,7 @@ export class ComparisonRowType {
   values!: MetricValueType[];
 }
 
-@ObjectType('BestVersion', { description: 'The best version for one metric' })
+@ObjectType('MetricBest', { description: 'The best compared version for one metric' })
 export class BestVersionType {
   @Field(() => String) metric!: string;
   @Field(() => String, { description: 'MAXIMIZE or MINIMIZE' }) goal!: string;

@@ -1,0 +1,155 @@
+import { Arg, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { ErrorCode, RegistryError, pageRequest, type Stage as StageValue } from '../../core/index.ts';
+import { bestVersion, compareRegistries } from '../../workflows/compare.ts';
+import { ApprovalStatus } from '../../store/index.ts';
+import { Stage } from '../common/enums.ts';
+import { entries } from '../common/tag.type.ts';
+import type { GatewayContext } from '../context.ts';
+import {
+  ApprovalOutcomeType,
+  ApprovalRequestType,
+  AuditEventType,
+  AuditVerificationType,
+  BestVersionResultType,
+  DegradationResultType,
+  GateReportType,
+  Goal,
+  PromotionResultType,
+  RegistrySlotType,
+  RollbackResultType,
+} from './lifecycle.type.ts';
+
+const optionalString = { nullable: true } as const;
+
+@Resolver()
+export class LifecycleResolver {
+  @Query(() => GateReportType, { description: 'Every gate of the policies for targetStage, with threshold, actual value and result' })
+  evaluateGates(
+    @Arg('registry', () => String, optionalString) registry: string | null,
+    @Arg('name', () => String) name: string,
+    @Arg('version', () => String) version: string,
+    @Arg('targetStage', () => Stage) targetStage: StageValue,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    return ctx.lifecycle.evaluate(registry, name, version, targetStage);
+  }
+
+  @Query(() => BestVersionResultType, { nullable: true, description: 'The version with the best recorded metric; null when none recorded it' })
+  bestVersion(
+    @Arg('registry', () => String, optionalString) registry: string | null,
+    @Arg('name', () => String) name: string,
+    @Arg('metric', () => String) metric: string,
+    @Arg('goal', () => Goal, { defaultValue: Goal.MAXIMIZE }) goal: Goal,
+    @Arg('stages', () => [Stage], { nullable: true }) stages: StageValue[] | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    return bestVersion(ctx.loaders.for(registry).cached(), name, metric, goal, stages);
+  }
+
+  @Query(() => [RegistrySlotType], { description: 'The same model in several registries side by side (all when registries is omitted)' })
+  async compareRegistries(
+    @Arg('name', () => String) name: string,
+    @Arg('registries', () => [String], { nullable: true }) ids: string[] | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    const registries = ids?.length ? ids.map((id) => ctx.registries.get(id)) : ctx.registries.list();
+    const slots = await compareRegistries(registries, name);
+    return slots.map((slot) => ({ ...slot, productionMetrics: slot.productionMetrics ? entries(slot.productionMetrics) : null }));
+  }
+
+  @Query(() => [ApprovalRequestType])
+  approvalRequests(
+    @Arg('registry', () => String, optionalString) registry: string | null,
+    @Arg('name', () => String, optionalString) name: string | null,
+    @Arg('status', () => ApprovalStatus, { nullable: true }) status: ApprovalStatus | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    return ctx.store.listApprovals({ registry, model: name, status, limit: pageRequest(first).first });
+  }
+
+  @Query(() => ApprovalRequestType, { nullable: true })
+  approvalRequest(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext) {
+    return ctx.store.getApproval(id);
+  }
+
+  @Query(() => [AuditEventType], { description: 'Audit events in order; page with `after` = the last seq seen' })
+  auditLog(
+    @Arg('registry', () => String, optionalString) registry: string | null,
+    @Arg('name', () => String, optionalString) name: string | null,
+    @Arg('after', () => Int, { nullable: true }) after: number | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    return ctx.store.listAudit({ registry, model: name, after, limit: pageRequest(first).first });
+  }
+
+  @Query(() => AuditVerificationType, { description: 'Walks the whole audit hash chain' })
+  verifyAudit(@Ctx() ctx: GatewayContext) {
+    return ctx.store.verifyAudit();
+  }
+
+  @Mutation(() => PromotionResultType, {
+    description: 'Gates, then approvals where a policy asks for them, then the move; PRODUCTION archives the previous production',
+  })
+  async promote(
+    @Arg('registry', () => String, optionalString) registry: string | null,
+    @Arg('name', () => String) name: string,
+    @Arg('version', () => String) version: string,
+    @Arg('targetStage', () => Stage) targetStage: StageValue,
+    @Arg('dryRun', () => Boolean, { defaultValue: false }) dryRun: boolean,
+    @Arg('comment', () => String, optionalString) comment: string | null,
+    @Arg('idempotencyKey', () => String, optionalString) idempotencyKey: string | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    if (idempotencyKey !== null && !/^[\w.:-]{1,128}$/.test(idempotencyKey)) {
+      throw new RegistryError(ErrorCode.INVALID_INPUT, 'idempotencyKey must be 1-128 letters, digits, _ . : -');
+    }
+    const result = await ctx.lifecycle.promote({ registry, name, version, targetStage, dryRun, comment, idempotencyKey, principal: ctx.principal });
+    ctx.loaders.for(registry).clear();
+    return result;
+  }
+
+  @Mutation(() => ApprovalOutcomeType, { description: 'Approves a pending request; the last required approval re-checks the gates and promotes' })
+  async approve(@Arg('id', () => ID) id: string, @Arg('comment', () => String, optionalString) comment: string | null, @Ctx() ctx: GatewayContext) {
+    const outcome = await ctx.lifecycle.approve(id, ctx.principal, comment);
+    ctx.loaders.for(outcome.request.registry).clear();
+    return outcome;
+  }
+
+  @Mutation(() => ApprovalRequestType)
+  reject(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GatewayContext) {
+    return ctx.lifecycle.reject(id, ctx.principal, reason);
+  }
+
+  @Mutation(() => RollbackResultType, {
+    description: 'Returns PRODUCTION to toVersion, or to the previous production version (history), else the highest ARCHIVED',
+  })
+  async rollback(
+    @Arg('registry', () => String, optionalString) registry: string | null,
+    @Arg('name', () => String) name: string,
+    @Arg('toVersion', () => String, optionalString) toVersion: string | null,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    const result = await ctx.lifecycle.rollback({ registry, name, toVersion, reason, principal: ctx.principal });
+    ctx.loaders.for(registry).clear();
+    return result;
+  }
+
+  @Mutation(() => DegradationResultType, { description: 'Compares a live metric with the production version; rolls back when worse by more than tolerance and autoRollback' })
+  async checkDegradation(
+    @Arg('registry', () => String, optionalString) registry: string | null,
+    @Arg('name', () => String) name: string,
+    @Arg('metric', () => String) metric: string,
+    @Arg('observed', () => Float) observed: number,
+    @Arg('tolerance', () => Float, { defaultValue: 0 }) tolerance: number,
+    @Arg('goal', () => Goal, { defaultValue: Goal.MAXIMIZE }) goal: Goal,
+    @Arg('autoRollback', () => Boolean, { defaultValue: false }) autoRollback: boolean,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    const result = await ctx.lifecycle.checkDegradation({ registry, name, metric, observed, tolerance, goal, autoRollback, principal: ctx.principal });
+    ctx.loaders.for(registry).clear();
+    return result;
+  }
+}

@@ -1,0 +1,15 @@
+import { Stage } from '../core/index.ts';
+import type { Gate, Policy } from '../workflows/policy.ts';
+import type { PolicyConfig } from './config.ts';
+
+/** Policies as written in modelgate.yaml, as the workflows read them. */
+export function toPolicies(configured: readonly PolicyConfig[]): Policy[] {
+  return configured.map((p) => {
+    const gates: Gate[] = [];
+    if (p.gates.currentStage) gates.push({ kind: 'currentStage', stage: p.gates.currentStage as Stage });
+    for (const tag of p.gates.tags) gates.push(typeof tag === 'string' ? { kind: 'tag', key: tag } : { kind: 'tag', key: tag.key, value: tag.value });
+    if (p.gates.description) gates.push({ kind: 'description' });
+    for (const [metric, bounds] of Object.entries(p.gates.metrics)) gates.push({ kind: 'metric', metric, min: bounds.min, max: bounds.max });
+    return { models: p.models, registries: p.registries, stage: p.stage as Stage, gates, approvals: p.approvals, allowSelfApproval: p.allowSelfApproval };
+  });
+}

@@ -1,0 +1,43 @@
+import { Stage } from '../core/index.ts';
+
+/** A gate a version must pass to enter a stage. */
+export type Gate =
+  | { kind: 'metric'; metric: string; min?: number; max?: number }
+  | { kind: 'tag'; key: string; value?: string }
+  | { kind: 'description' }
+  | { kind: 'currentStage'; stage: Stage };
+
+/** Gates and approvals for models whose names match `models` (a glob), entering `stage`. */
+export interface Policy {
+  models: string;
+  /** Registry ids it applies to; all when omitted. */
+  registries?: string[];
+  stage: Stage;
+  gates: Gate[];
+  approvals: number;
+  allowSelfApproval: boolean;
+}
+
+export interface EffectivePolicy {
+  gates: Gate[];
+  approvals: number;
+  allowSelfApproval: boolean;
+}
+
+/** Every matching policy applies: their gates add up, the strictest approval count wins. */
+export function policyFor(policies: readonly Policy[], registry: string, model: string, stage: Stage): EffectivePolicy {
+  const matching = policies.filter(
+    (p) => p.stage === stage && (!p.registries || p.registries.includes(registry)) && globMatches(p.models, model),
+  );
+  return {
+    gates: matching.flatMap((p) => p.gates),
+    approvals: Math.max(0, ...matching.map((p) => p.approvals)),
+    allowSelfApproval: matching.length > 0 && matching.every((p) => p.allowSelfApproval),
+  };
+}
+
+/** `*` matches any run of characters, `?` one; everything else literally. */
+export function globMatches(glob: string, text: string): boolean {
+  const pattern = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${pattern}$`, 's').test(text);
+}
