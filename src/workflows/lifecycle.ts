@@ -178,12 +178,9 @@ export class Lifecycle {
           registry: registry.id,
         });
       }
-      const reasonTag = tagValue(registry, request.reason);
-      if (reasonTag.length > registry.capabilities().limits.tagValue.maxLength) {
-        throw new RegistryError(ErrorCode.INVALID_INPUT, `The reason is longer than this registry's tag values allow (${registry.capabilities().limits.tagValue.maxLength})`, {
-          registry: registry.id,
-        });
-      }
+      // A reason too long for this backend's tag values is not cut: the tag points to the audit event that holds it whole.
+      const fitted = tagValue(registry, request.reason);
+      const reasonTag = fitted.length <= registry.capabilities().limits.tagValue.maxLength ? fitted : 'see-audit-log';
       const at = new Date().toISOString();
       for (const version of current) await registry.setTags(version, { rollback_reason: reasonTag }, []);
       const moved = await transitionStage(registry, target, Stage.PRODUCTION, { archiveExisting: true });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
 import { ErrorCode, Stage, enforceInputRules } from '../../src/core/index.ts';
 import { defineAdapterContractSuite, expectCode } from '../contract/adapter-contract.ts';
+import { defineWorkflowSuite } from '../workflows/workflow-suite.ts';
 
 /** The SageMaker adapter against moto_server (one file, so a reset never hits another suite). */
 const motoAdapter = (id = 'sagemaker') =>
@@ -23,6 +24,12 @@ beforeAll(async () => {
 defineAdapterContractSuite('sagemaker (moto_server)', async () => {
   const adapter = motoAdapter();
   return { adapter, teardown: () => adapter.close(), peerLacks: ['deleteModel', 'deleteVersion'] };
+});
+
+// The workflow suite runs here, not in its own file, so moto's reset never lands mid-suite.
+defineWorkflowSuite('sagemaker (moto_server)', async () => {
+  const adapter = motoAdapter('sagemaker-workflows');
+  return { adapter, teardown: () => adapter.close() };
 });
 
 describe('SageMaker mapping, as SageMaker Studio sees it (moto_server)', () => {

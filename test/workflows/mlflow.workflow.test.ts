@@ -1,0 +1,10 @@
+import { inject } from 'vitest';
+import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
+import { defineWorkflowSuite } from './workflow-suite.ts';
+
+for (const stageMode of ['stages', 'aliases'] as const) {
+  defineWorkflowSuite(`mlflow (real server, stageMode ${stageMode})`, async () => {
+    const adapter = new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl'), stageMode });
+    return { adapter, teardown: () => adapter.close() };
+  });
+}

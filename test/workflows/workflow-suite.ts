@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, RegistrySet, Stage, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
+import { SqliteStore, type GatewayStore } from '../../src/store/index.ts';
+import { bestVersion, compareVersions } from '../../src/workflows/compare.ts';
+import { Lifecycle, PromotionStatus, RollbackRule } from '../../src/workflows/lifecycle.ts';
+import type { Policy } from '../../src/workflows/policy.ts';
+import { registerVersion } from '../../src/workflows/register.ts';
+import { expectCode, type ContractSubject } from '../contract/adapter-contract.ts';
+
+/** The seed tutorial's policies: staging needs good metrics; production needs more, a tag, a description and an approval. */
+export const SEED_POLICIES: Policy[] = [
+  {
+    models: '*',
+    stage: Stage.STAGING,
+    gates: [
+      { kind: 'metric', metric: 'accuracy', min: 0.85 },
+      { kind: 'metric', metric: 'f1_score', min: 0.8 },
+    ],
+    approvals: 0,
+    allowSelfApproval: false,
+  },
+  {
+    models: '*',
+    stage: Stage.PRODUCTION,
+    gates: [
+      { kind: 'currentStage', stage: Stage.STAGING },
+      { kind: 'tag', key: 'validated' },
+      { kind: 'description' },
+      { kind: 'metric', metric: 'accuracy', min: 0.9 },
+      { kind: 'metric', metric: 'f1_score', min: 0.85 },
+    ],
+    approvals: 1,
+    allowSelfApproval: false,
+  },
+];
+
+/**
+ * The seed's whole story, written once and run over every adapter: register, compare, pick
+ * the best, fail and pass the staging gate, gate and approve production, archive the old
+ * production, roll back, roll back on degradation, and verify the audit chain.
+ */
+export function defineWorkflowSuite(label: string, setup: () => Promise<ContractSubject>): void {
+  describe(`workflows: ${label}`, () => {
+    let subject: ContractSubject;
+    let registry: RegistryAdapter;
+    let store: GatewayStore;
+    let lifecycle: Lifecycle;
+    const name = `Churn-${randomUUID().slice(0, 8)}`;
+    const alice = 'alice';
+    const bob = 'bob';
+    const promote = (version: string, targetStage: Stage, extra: { principal?: string; dryRun?: boolean; idempotencyKey?: string } = {}) =>
+      lifecycle.promote({ name, version, targetStage, principal: extra.principal ?? alice, dryRun: extra.dryRun, idempotencyKey: extra.idempotencyKey });
+    const stageOf = async (version: string) => (await registry.getVersions([{ name, version }]))[0]?.stage;
+
+    beforeAll(async () => {
+      subject = await setup();
+      registry = enforceInputRules(subject.adapter);
+      store = new SqliteStore(':memory:');
+      lifecycle = new Lifecycle(new RegistrySet([registry], registry.id), store, SEED_POLICIES);
+      const seed = [
+        { description: 'Baseline logistic regression', metrics: { accuracy: 0.88, f1_score: 0.84 } },
+        { description: 'Gradient boosting', metrics: { accuracy: 0.92, f1_score: 0.89 } },
+        { description: 'Random forest', metrics: { accuracy: 0.91, f1_score: 0.9 } },
+        { description: 'Undertrained', metrics: { accuracy: 0.8, f1_score: 0.7 } },
+      ];
+      for (const [i, version] of seed.entries()) {
+        await registerVersion(registry, { name, source: `s3://models/churn/${i + 1}`, ...version });
+      }
+    }, 120_000);
+    afterAll(async () => {
+      await store?.close();
+      await subject?.teardown?.();
+    });
+
+    it('compares the versions and picks the best one', async () => {
+      const comparison = await compareVersions(registry, name);
+      expect(comparison.best).toEqual([
+        { metric: 'accuracy', goal: 'MAXIMIZE', version: '2', value: 0.92 },
+        { metric: 'f1_score', goal: 'MAXIMIZE', version: '3', value: 0.9 },
+      ]);
+      expect((await bestVersion(registry, name, 'accuracy', 'MAXIMIZE', null))?.version.version).toBe('2');
+      expect((await bestVersion(registry, name, 'accuracy', 'MINIMIZE', null))?.version.version).toBe('4');
+    });
+
+    it('fails the staging gate with a full report and changes nothing', async () => {
+      const error = await expectCode(promote('4', Stage.STAGING), ErrorCode.GATE_FAILED);
+      const report = (error.details as { report: { checks: { subject: string; passed: boolean; actual: string | null; threshold: string }[] } }).report;
+      expect(report.checks).toEqual([
+        expect.objectContaining({ subject: 'accuracy', passed: false, actual: '0.8', threshold: '>= 0.85' }),
+        expect.objectContaining({ subject: 'f1_score', passed: false, actual: '0.7', threshold: '>= 0.8' }),
+      ]);
+      expect(await stageOf('4')).toBe(Stage.NONE);
+    });
+
+    it('changes nothing on a dry run', async () => {
+      const dry = await promote('2', Stage.STAGING, { dryRun: true });
+      expect(dry).toMatchObject({ status: PromotionStatus.DRY_RUN, wouldDo: 'PROMOTE', report: { passed: true } });
+      expect(await stageOf('2')).toBe(Stage.NONE);
+    });
+
+    it('passes the staging gate, once per idempotency key', async () => {
+      const first = await promote('2', Stage.STAGING, { idempotencyKey: `stage-2-${name}` });
+      expect(first.status).toBe(PromotionStatus.PROMOTED);
+      expect(await stageOf('2')).toBe(Stage.STAGING);
+      const again = await promote('2', Stage.STAGING, { idempotencyKey: `stage-2-${name}` });
+      expect(again.status).toBe(PromotionStatus.PROMOTED);
+      expect(again.version.version).toBe('2');
+      const events = (await store.listAudit({ model: name, limit: 100 })).filter((e) => e.action === 'promote' && e.result === 'OK' && e.version === '2');
+      expect(events).toHaveLength(1);
+    });
+
+    it('holds production behind its gates, then opens an approval request', async () => {
+      const missingTag = await expectCode(promote('2', Stage.PRODUCTION), ErrorCode.GATE_FAILED);
+      expect(missingTag.message).toContain('validated');
+      await registry.setTags({ name, version: '2' }, { validated: 'true' }, []);
+      const pending = await promote('2', Stage.PRODUCTION);
+      expect(pending.status).toBe(PromotionStatus.PENDING_APPROVAL);
+      expect(pending.approvalRequest).toMatchObject({ status: 'PENDING', requestedBy: alice, requiredApprovals: 1 });
+      expect(await stageOf('2')).toBe(Stage.STAGING);
+      await expectCode(lifecycle.approve(pending.approvalRequest!.id, alice, 'self'), ErrorCode.FORBIDDEN);
+      const approved = await lifecycle.approve(pending.approvalRequest!.id, bob, 'looks good');
+      expect(approved.request.status).toBe('APPROVED');
+      expect(approved.promotion?.version).toMatchObject({ version: '2', stage: Stage.PRODUCTION });
+      expect(approved.promotion?.version.tags).toMatchObject({ validated: 'true', promoted_by: bob });
+      expect(approved.promotion?.version.tags.promoted_at).toBeTruthy();
+      await expectCode(lifecycle.approve(pending.approvalRequest!.id, 'carol', null), ErrorCode.CONFLICT);
+    });
+
+    it('archives the previous production version when a new one is approved', async () => {
+      await promote('3', Stage.STAGING);
+      await registry.setTags({ name, version: '3' }, { validated: 'true' }, []);
+      const pending = await promote('3', Stage.PRODUCTION);
+      const approved = await lifecycle.approve(pending.approvalRequest!.id, bob, null);
+      expect(approved.promotion?.archived.map((v) => v.version)).toEqual(['2']);
+      expect([await stageOf('2'), await stageOf('3')]).toEqual([Stage.ARCHIVED, Stage.PRODUCTION]);
+    });
+
+    it('rejects a request and leaves the version where it was', async () => {
+      await promote('1', Stage.STAGING);
+      await registry.setTags({ name, version: '1' }, { validated: 'true' }, []);
+      await expectCode(promote('1', Stage.PRODUCTION), ErrorCode.GATE_FAILED);
+      const report = await lifecycle.evaluate(null, name, '1', Stage.PRODUCTION);
+      expect(report.checks.find((c) => c.subject === 'accuracy')).toMatchObject({ passed: false, actual: '0.88' });
+    });
+
+    it('rolls back to the previous production version from the recorded history', async () => {
+      const rolled = await lifecycle.rollback({ name, reason: 'latency regression', principal: alice });
+      expect(rolled.rule).toBe(RollbackRule.PRODUCTION_HISTORY);
+      expect(rolled.to.version).toBe('2');
+      expect(rolled.from.map((v) => v.version)).toEqual(['3']);
+      const [two, three] = await registry.getVersions([{ name, version: '2' }, { name, version: '3' }]);
+      expect([two?.stage, three?.stage]).toEqual([Stage.PRODUCTION, Stage.ARCHIVED]);
+      expect(three?.tags.rollback_reason).toBeTruthy();
+      expect(two?.tags.rolled_back_at).toBeTruthy();
+    });
+
+    it('rolls back on degradation beyond the tolerance, and not within it', async () => {
+      const fine = await lifecycle.checkDegradation({ name, metric: 'accuracy', observed: 0.9, tolerance: 0.05, autoRollback: true, principal: alice });
+      expect(fine).toMatchObject({ degraded: false, recorded: 0.92, rollback: null });
+      const bad = await lifecycle.checkDegradation({ name, metric: 'accuracy', observed: 0.8, tolerance: 0.05, autoRollback: true, principal: alice });
+      expect(bad.degraded).toBe(true);
+      expect(bad.rollback?.to.version).toBe('3');
+      expect(await stageOf('2')).toBe(Stage.ARCHIVED);
+      expect(await stageOf('3')).toBe(Stage.PRODUCTION);
+    });
+
+    it('answers NO_ROLLBACK_TARGET and changes nothing when there is nowhere to go', async () => {
+      const lonely = `Lonely-${randomUUID().slice(0, 8)}`;
+      await registerVersion(registry, { name: lonely, source: 's3://models/lonely/1' });
+      await registry.setStage({ name: lonely, version: '1' }, Stage.PRODUCTION);
+      await expectCode(lifecycle.rollback({ name: lonely, reason: 'why not', principal: alice }), ErrorCode.NO_ROLLBACK_TARGET);
+      expect((await registry.getVersions([{ name: lonely, version: '1' }]))[0]?.stage).toBe(Stage.PRODUCTION);
+    });
+
+    it('keeps an intact audit chain of everything above', async () => {
+      const events = await store.listAudit({ model: name, limit: 200 });
+      const actions = new Set(events.map((e) => `${e.action}:${e.result}`));
+      for (const expected of ['promote:GATE_FAILED', 'promote:OK', 'promote:PENDING_APPROVAL', 'approve:OK', 'rollback:OK']) expect(actions).toContain(expected);
+      expect(events.find((e) => e.action === 'approve' && e.result === 'OK')?.principal).toBe(bob);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+  });
+}
