@@ -2,6 +2,7 @@ import { Args, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from '
 import { ALL_STAGES, Stage, pageRequest, type Model, type ModelVersion } from '../../core/index.ts';
 import { toConnection } from '../common/connection.ts';
 import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
+import { audited } from '../audited.ts';
 import type { GatewayContext } from '../context.ts';
 import { ModelVersionConnection, ModelVersionType } from '../version/version.type.ts';
 import { VersionsArgs } from '../version/version.args.ts';
@@ -35,12 +36,10 @@ export class ModelResolver {
   @Mutation(() => ModelType)
   async createModel(@Args(() => CreateModelArgs) args: CreateModelArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    const model = await registry.createModel({
-      name: args.name,
-      description: args.description ?? null,
-      tags: toRecord(args.tags, 'Tag'),
-      createdBy: ctx.principal,
-    });
+    const input = { name: args.name, description: args.description ?? null, tags: toRecord(args.tags, 'Tag') };
+    const model = await audited(ctx, { action: 'createModel', registry: registry.id, model: args.name, input }, () =>
+      registry.createModel({ ...input, createdBy: ctx.principal }),
+    );
     ctx.loaders.for(registry.id).clear();
     return model;
   }
@@ -48,7 +47,9 @@ export class ModelResolver {
   @Mutation(() => ModelType)
   async updateModel(@Args(() => UpdateModelArgs) args: UpdateModelArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    const model = await registry.updateModel(args.name, { description: args.description ?? null });
+    const model = await audited(ctx, { action: 'updateModel', registry: registry.id, model: args.name, input: { description: args.description ?? null } }, () =>
+      registry.updateModel(args.name, { description: args.description ?? null }),
+    );
     ctx.loaders.for(registry.id).clear();
     return model;
   }
@@ -56,7 +57,9 @@ export class ModelResolver {
   @Mutation(() => ModelType, { description: 'Renames a model; its versions, tags and aliases follow' })
   async renameModel(@Args(() => RenameModelArgs) args: RenameModelArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    const model = await registry.renameModel(args.name, args.newName);
+    const model = await audited(ctx, { action: 'renameModel', registry: registry.id, model: args.name, input: { newName: args.newName } }, () =>
+      registry.renameModel(args.name, args.newName),
+    );
     ctx.loaders.for(registry.id).clear();
     return model;
   }
@@ -64,7 +67,7 @@ export class ModelResolver {
   @Mutation(() => Boolean, { description: 'Deletes a model and all its versions' })
   async deleteModel(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    await registry.deleteModel(args.name);
+    await audited(ctx, { action: 'deleteModel', registry: registry.id, model: args.name }, () => registry.deleteModel(args.name));
     ctx.loaders.for(registry.id).clear();
     return true;
   }

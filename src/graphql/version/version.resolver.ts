@@ -4,6 +4,7 @@ import { registerVersion } from '../../workflows/register.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';
 import { transitionStage } from '../../workflows/transition.ts';
 import { MetricType, ParamType, TagType, entries, toRecord } from '../common/tag.type.ts';
+import { audited } from '../audited.ts';
 import type { GatewayContext } from '../context.ts';
 import { ModelType } from '../model/model.type.ts';
 import {
@@ -40,7 +41,7 @@ export class VersionResolver {
   @Mutation(() => ModelVersionType, { description: 'Registers a new version, creating the model when it is new' })
   async registerVersion(@Args(() => RegisterVersionArgs) args: RegisterVersionArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    const version = await registerVersion(registry, {
+    const input = {
       name: args.name,
       source: args.source ?? null,
       runId: args.runId ?? null,
@@ -48,8 +49,13 @@ export class VersionResolver {
       tags: toRecord(args.tags, 'Tag'),
       metrics: toRecord(args.metrics, 'Metric'),
       params: toRecord(args.params, 'Param'),
-      createdBy: ctx.principal,
-    });
+    };
+    const version = await audited(
+      ctx,
+      { action: 'registerVersion', registry: registry.id, model: args.name, input },
+      () => registerVersion(registry, { ...input, createdBy: ctx.principal }),
+      (created) => ({ version: created.version, ...input }),
+    );
     ctx.loaders.for(registry.id).clear();
     return version;
   }
@@ -57,7 +63,11 @@ export class VersionResolver {
   @Mutation(() => ModelVersionType)
   async updateVersion(@Args(() => UpdateVersionArgs) args: UpdateVersionArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    const version = await registry.updateVersion({ name: args.name, version: args.version }, { description: args.description ?? null });
+    const version = await audited(
+      ctx,
+      { action: 'updateVersion', registry: registry.id, model: args.name, version: args.version, input: { description: args.description ?? null } },
+      () => registry.updateVersion({ name: args.name, version: args.version }, { description: args.description ?? null }),
+    );
     ctx.loaders.for(registry.id).clear();
     return version;
   }
@@ -65,7 +75,9 @@ export class VersionResolver {
   @Mutation(() => DeletedVersionType, { description: 'Deletes one version; its number is never reused' })
   async deleteVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    await registry.deleteVersion({ name: args.name, version: args.version });
+    await audited(ctx, { action: 'deleteVersion', registry: registry.id, model: args.name, version: args.version }, () =>
+      registry.deleteVersion({ name: args.name, version: args.version }),
+    );
     ctx.loaders.for(registry.id).clear();
     return { registry: registry.id, name: args.name, version: args.version };
   }
@@ -83,7 +95,9 @@ export class VersionResolver {
   @Mutation(() => ModelVersionType, { description: 'Points an alias at a version, moving it from any other version' })
   async setAlias(@Args(() => SetAliasArgs) args: SetAliasArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    await registry.setAlias(args.name, args.alias, args.version);
+    await audited(ctx, { action: 'setAlias', registry: registry.id, model: args.name, version: args.version, input: { alias: args.alias } }, () =>
+      registry.setAlias(args.name, args.alias, args.version),
+    );
     const loaders = ctx.loaders.for(registry.id);
     loaders.clear();
     return loaders.version.load({ name: args.name, version: args.version });
@@ -92,7 +106,9 @@ export class VersionResolver {
   @Mutation(() => ModelType, { description: 'Removes an alias; NOT_FOUND when it is not set' })
   async deleteAlias(@Args(() => DeleteAliasArgs) args: DeleteAliasArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    await registry.deleteAlias(args.name, args.alias);
+    await audited(ctx, { action: 'deleteAlias', registry: registry.id, model: args.name, input: { alias: args.alias } }, () =>
+      registry.deleteAlias(args.name, args.alias),
+    );
     const loaders = ctx.loaders.for(registry.id);
     loaders.clear();
     return loaders.model.load(args.name);
@@ -103,9 +119,12 @@ export class VersionResolver {
   })
   async transitionStage(@Args(() => TransitionStageArgs) args: TransitionStageArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
-    const result = await transitionStage(registry, { name: args.name, version: args.version }, args.stage, {
-      archiveExisting: args.archiveExisting,
-    });
+    const result = await audited(
+      ctx,
+      { action: 'transitionStage', registry: registry.id, model: args.name, version: args.version, input: { stage: args.stage, archiveExisting: args.archiveExisting } },
+      () => transitionStage(registry, { name: args.name, version: args.version }, args.stage, { archiveExisting: args.archiveExisting }),
+      (moved) => ({ stage: args.stage, archived: moved.archived.map((v) => v.version) }),
+    );
     ctx.loaders.for(registry.id).clear();
     return result;
   }
@@ -159,7 +178,11 @@ export class VersionResolver {
   private async changeTags(args: TagTargetArgs, set: Record<string, string>, remove: string[], ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
     const target = args.version == null ? { name: args.name } : { name: args.name, version: args.version };
-    await registry.setTags(target, set, remove);
+    await audited(
+      ctx,
+      { action: remove.length ? 'deleteTags' : 'setTags', registry: registry.id, model: args.name, version: args.version ?? null, input: { set, remove } },
+      () => registry.setTags(target, set, remove),
+    );
     const loaders = ctx.loaders.for(registry.id);
     loaders.clear();
     const [model, version] = await Promise.all([
