@@ -17,7 +17,7 @@ const down = (inner: RegistryAdapter): RegistryAdapter =>
 
 describe('lifecycle over GraphQL', () => {
   let test: TestGateway;
-  const gql = async (query: string, variables?: Record<string, unknown>) => (await postGraphQL(test.url, query, variables)).body;
+  const gql = async (query: string, variables?: Record<string, unknown>): Promise<any> => (await postGraphQL(test.url, query, variables)).body;
 
   beforeAll(async () => {
     test = await startTestGateway({
