@@ -73,6 +73,13 @@ describe('configuration', () => {
     expect(problem({ registries: [{ id: 'gcp', kind: 'vertex', project: 'P', location: 'us-central1' }] })).toMatch(/registries\.0\.project/);
   });
 
+  it('accepts the example config shipped in the repository', () => {
+    const config = loadConfigFile(resolve('modelgate.example.yaml'));
+    expect(config.registries.map((r) => r.id)).toEqual(['local', 'sandbox']);
+    expect(config.policies.map((p) => p.stage)).toEqual(['STAGING', 'PRODUCTION']);
+    expect(problem({ policies: [{ stage: 'PRODUCTION', gates: { metrics: { accuracy: {} } } }] })).toMatch(/policies\.0\.gates\.metrics\.accuracy: needs min or max/);
+  });
+
   it('reads YAML files and reports unreadable or malformed ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'modelgate-config-'));
     const good = join(dir, 'good.yaml');
