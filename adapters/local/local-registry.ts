@@ -58,7 +58,7 @@ const CAPABILITIES: Capabilities = {
 };
 
 const VERSION_COLUMNS =
-  'v.model_id, m.name, v.version, v.stage, v.description, v.source, v.run_id, v.status, v.created_at, v.updated_at, v.created_by';
+  'v.model_id, m.name, v.version, v.stage, v.description, v.source, v.run_id, v.status, v.created_at, v.updated_at, v.created_by, v.semver, v.signature';
 
 type ModelCursor = { name: string };
 type VersionCursor = { version: number };
@@ -243,9 +243,10 @@ export class LocalRegistry implements RegistryAdapter {
           'UPDATE models SET next_version = next_version + 1, updated_at = ? WHERE id = ? RETURNING next_version - 1 AS next_version',
         ).get(now, model.id) as { next_version: number };
         this.sql(
-          `INSERT INTO versions (model_id, version, description, source, run_id, created_at, updated_at, created_by)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(model.id, number, input.description ?? null, input.source ?? null, input.runId ?? null, now, now, input.createdBy ?? null);
+          `INSERT INTO versions (model_id, version, description, source, run_id, created_at, updated_at, created_by, semver, signature)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(model.id, number, input.description ?? null, input.source ?? null, input.runId ?? null, now, now, input.createdBy ?? null,
+          input.semver ?? null, input.signature ? JSON.stringify(input.signature) : null);
         this.writeVersionValues('version_tags', model.id, number, input.tags ?? {});
         this.writeVersionValues('metrics', model.id, number, input.metrics ?? {});
         this.writeVersionValues('params', model.id, number, input.params ?? {});

@@ -75,6 +75,11 @@ const MIGRATIONS: readonly string[] = [
     FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version) ON DELETE CASCADE
   ) WITHOUT ROWID;
   `,
+  `
+  -- semantic version and signature, assigned at registration
+  ALTER TABLE versions ADD COLUMN semver TEXT;
+  ALTER TABLE versions ADD COLUMN signature TEXT;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

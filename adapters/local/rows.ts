@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type Alias, type Model, type ModelVersion, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, type Alias, type Model, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
 
 export interface ModelRow {
   id: number;
@@ -20,6 +20,8 @@ export interface VersionRow {
   created_at: number;
   updated_at: number;
   created_by: string | null;
+  semver: string | null;
+  signature: string | null;
 }
 
 export interface KeyValueRow {
@@ -69,5 +71,7 @@ export function toVersion(registry: string, row: VersionRow, tags: Tags, aliases
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     createdBy: row.created_by,
+    semver: row.semver,
+    signature: row.signature ? (JSON.parse(row.signature) as Signature) : null,
   };
 }

@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type Model, type ModelVersion, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, type Model, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
 
 /* JSON shapes of MLflow's REST API (mlflow/protos/model_registry.proto, service.proto). */
 
@@ -39,6 +39,10 @@ export interface MlflowRun {
   };
 }
 
+/** Version tags holding the semantic version and the signature (JSON); shown as fields, not tags. */
+export const SEMVER_TAG = 'modelgate.semver';
+export const SIGNATURE_TAG = 'modelgate.signature';
+
 /** In `aliases` stage mode, a version's stage lives in this tag (absent means NONE). */
 export const STAGE_TAG = 'modelgate.stage';
 /** Aliases that follow the stage in `aliases` mode. */
@@ -68,9 +72,9 @@ export function parseMlflowStage(text: string | undefined): Stage {
 
 export type StageMode = 'stages' | 'aliases';
 
-export const toTags = (tags: MlflowTag[] | undefined, hidden?: string): Tags => {
+export const toTags = (tags: MlflowTag[] | undefined, ...hidden: string[]): Tags => {
   const result: Tags = {};
-  for (const tag of tags ?? []) if (tag.key !== hidden) result[tag.key] = tag.value;
+  for (const tag of tags ?? []) if (!hidden.includes(tag.key)) result[tag.key] = tag.value;
   return result;
 };
 
@@ -108,11 +112,13 @@ export function toVersion(registry: string, version: MlflowModelVersion, mode: S
     source: text(version.source),
     runId: text(version.run_id),
     status: toStatus(version.status),
-    tags: toTags(version.tags, mode === 'aliases' ? STAGE_TAG : undefined),
+    tags: toTags(version.tags, SEMVER_TAG, SIGNATURE_TAG, ...(mode === 'aliases' ? [STAGE_TAG] : [])),
     aliases: [...(version.aliases ?? [])].sort(),
     createdAt: time(version.creation_timestamp),
     updatedAt: time(version.last_updated_timestamp ?? version.creation_timestamp),
     createdBy: text(version.user_id),
+    semver: version.tags?.find((t) => t.key === SEMVER_TAG)?.value ?? null,
+    signature: parseSignature(version.tags?.find((t) => t.key === SIGNATURE_TAG)?.value),
   };
 }
 
@@ -120,4 +126,15 @@ function toStatus(status: string | undefined): VersionStatus {
   if (status === 'PENDING_REGISTRATION') return VersionStatus.PENDING_REGISTRATION;
   if (status === 'FAILED_REGISTRATION') return VersionStatus.FAILED_REGISTRATION;
   return VersionStatus.READY;
+}
+
+/** A signature written by modelgate; anything unreadable is reported as absent rather than guessed. */
+export function parseSignature(text: string | undefined): Signature | null {
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as Signature;
+    return Array.isArray(value.inputs) && Array.isArray(value.outputs) ? value : null;
+  } catch {
+    return null;
+  }
 }

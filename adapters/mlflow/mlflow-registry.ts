@@ -36,6 +36,8 @@ import {
 import { and, nameContains, nameEquals, namePrefix, tagEquals, type NameFilter } from './filters.ts';
 import { MlflowHttp, type MlflowAuth } from './http.ts';
 import {
+  SEMVER_TAG,
+  SIGNATURE_TAG,
   STAGE_ALIASES,
   STAGE_TAG,
   fromTags,
@@ -291,7 +293,11 @@ export class MlflowRegistry implements RegistryAdapter {
       source: input.source ?? '',
       run_id: runId ?? undefined,
       description: input.description ?? undefined,
-      tags: fromTags(input.tags),
+      tags: fromTags({
+        ...input.tags,
+        ...(input.semver ? { [SEMVER_TAG]: input.semver } : {}),
+        ...(input.signature ? { [SIGNATURE_TAG]: JSON.stringify(input.signature) } : {}),
+      }),
     });
     return toVersion(this.id, model_version, this.mode);
   }
@@ -328,6 +334,8 @@ export class MlflowRegistry implements RegistryAdapter {
       if (this.mode === 'aliases' && (Object.hasOwn(set, STAGE_TAG) || remove.includes(STAGE_TAG))) {
         throw invalidInput(`Tag '${STAGE_TAG}' holds the stage in this registry; use transitionStage`);
       }
+      const fixed = [SEMVER_TAG, SIGNATURE_TAG].find((key) => Object.hasOwn(set, key) || remove.includes(key));
+      if (fixed) throw invalidInput(`Tag '${fixed}' is set once, at registration`);
       for (const [key, value] of Object.entries(set)) {
         await this.http.post('model-versions/set-tag', { name: target.name, version: target.version, key, value });
       }

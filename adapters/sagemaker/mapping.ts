@@ -1,10 +1,12 @@
-import { Stage, VersionStatus, type ModelVersion, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
 
 /* CustomerMetadataProperties keys modelgate writes next to the user's tags. */
 export const META = {
   stage: 'modelgate.stage',
   source: 'modelgate.source',
   runId: 'modelgate.run_id',
+  semver: 'modelgate.semver',
+  signature: 'modelgate.signature',
   metric: 'metric.',
   param: 'param.',
 } as const;
@@ -14,7 +16,13 @@ export const ALIAS_TAG = 'modelgate.alias.';
 
 /** True for metadata keys that are modelgate's own rather than user tags. */
 export const isReservedKey = (key: string): boolean =>
-  key === META.stage || key === META.source || key === META.runId || key.startsWith(META.metric) || key.startsWith(META.param);
+  key === META.stage ||
+  key === META.source ||
+  key === META.runId ||
+  key === META.semver ||
+  key === META.signature ||
+  key.startsWith(META.metric) ||
+  key.startsWith(META.param);
 
 /** How a stage is written: ModelLifeCycle, the approval status SageMaker pipelines act on, and why. */
 export const STAGE_WRITE: Record<Stage, { lifecycle: string; status: string; approval: 'Approved' | 'PendingManualApproval' | 'Rejected'; reason: string }> = {
@@ -74,6 +82,8 @@ export function toVersion(registry: string, name: string, pkg: PackageDescriptio
     createdAt: pkg.CreationTime ?? new Date(0),
     updatedAt: pkg.LastModifiedTime ?? pkg.CreationTime ?? new Date(0),
     createdBy: pkg.CreatedBy?.UserProfileName ?? pkg.CreatedBy?.IamIdentity?.Arn ?? null,
+    semver: meta[META.semver] || null,
+    signature: parseSignature(meta[META.signature]),
     native: { modelPackageArn: pkg.ModelPackageArn ?? '', approvalStatus: pkg.ModelApprovalStatus ?? '' },
   };
 }
@@ -97,4 +107,14 @@ export function readMetrics(pkg: PackageDescription): { metrics: Record<string, 
     }
   }
   return { metrics, params };
+}
+
+function parseSignature(text: string | undefined): Signature | null {
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as Signature;
+    return Array.isArray(value.inputs) && Array.isArray(value.outputs) ? value : null;
+  } catch {
+    return null;
+  }
 }

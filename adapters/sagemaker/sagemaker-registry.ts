@@ -330,6 +330,8 @@ export class SageMakerRegistry implements RegistryAdapter {
     const metadata: Record<string, string> = { ...input.tags, [META.stage]: Stage.NONE };
     if (input.source) metadata[META.source] = input.source;
     if (input.runId) metadata[META.runId] = input.runId;
+    if (input.semver) metadata[META.semver] = input.semver;
+    if (input.signature) metadata[META.signature] = JSON.stringify(input.signature);
     for (const [key, value] of Object.entries(input.metrics ?? {})) metadata[META.metric + key] = String(value);
     for (const [key, value] of Object.entries(input.params ?? {})) metadata[META.param + key] = value;
     checkMetadata(metadata);

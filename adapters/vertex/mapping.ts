@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type ModelVersion, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
 
 /* How modelgate's concepts live in Vertex labels and aliases. */
 
@@ -101,7 +101,7 @@ export function modelLabels(labels: Record<string, string> | null | undefined): 
 }
 
 export function toVersion(registry: string, model: VertexModel): ModelVersion {
-  const metadata = fromValue(model.metadata) as { modelgate?: { runId?: string } } | null;
+  const metadata = fromValue(model.metadata) as { modelgate?: { runId?: string; semver?: string; signature?: Signature } } | null;
   return {
     registry,
     name: model.displayName ?? '',
@@ -116,6 +116,8 @@ export function toVersion(registry: string, model: VertexModel): ModelVersion {
     createdAt: toDate(model.versionCreateTime ?? model.createTime),
     updatedAt: toDate(model.versionUpdateTime ?? model.updateTime),
     createdBy: null,
+    semver: metadata?.modelgate?.semver ?? null,
+    signature: metadata?.modelgate?.signature ?? null,
     native: { modelResourceName: model.name ?? '', isDefaultVersion: String((model.versionAliases ?? []).includes(DEFAULT_ALIAS)) },
   };
 }

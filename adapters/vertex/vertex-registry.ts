@@ -277,7 +277,11 @@ export class VertexRegistry implements RegistryAdapter {
             versionDescription: input.description ?? undefined,
             artifactUri: input.source ?? undefined,
             labels,
-            metadata: input.runId ? (toValue({ modelgate: { runId: input.runId } }) as never) : undefined,
+            // Set once at upload: run id, semantic version and signature travel in the version's metadata struct.
+            metadata:
+              input.runId || input.semver || input.signature
+                ? (toValue({ modelgate: { runId: input.runId ?? null, semver: input.semver ?? null, signature: input.signature ?? null } }) as never)
+                : undefined,
           },
         },
         { timeout: this.timeout },

@@ -8,6 +8,8 @@ import {
   checkMetrics,
   checkModelName,
   checkRunId,
+  checkSemver,
+  checkSignature,
   checkTags,
   checkText,
   checkVersion,
@@ -100,6 +102,8 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         if (input.runId != null) checkRunId(input.runId);
         checkTags(input.tags ?? {}, limits, 'version');
         checkMetrics(input.metrics ?? {}, input.params ?? {});
+        if (input.semver != null) checkSemver(input.semver);
+        if (input.signature != null) checkSignature(input.signature);
         if (input.createModel) {
           checkModelName(input.name, limits.modelName);
           checkDescription(input.createModel.description);

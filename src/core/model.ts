@@ -36,6 +36,19 @@ export enum VersionStatus {
   FAILED_REGISTRATION = 'FAILED_REGISTRATION',
 }
 
+/** One input or output field of a model's signature. */
+export interface SignatureField {
+  name: string;
+  type: string;
+  optional: boolean;
+}
+
+/** What a version takes and returns; compared to assign semantic versions. */
+export interface Signature {
+  inputs: SignatureField[];
+  outputs: SignatureField[];
+}
+
 export interface ModelVersion {
   registry: string;
   name: string;
@@ -50,6 +63,9 @@ export interface ModelVersion {
   createdAt: Date;
   updatedAt: Date;
   createdBy: string | null;
+  /** Semantic version assigned at registration (MAJOR.MINOR.PATCH), or null. */
+  semver: string | null;
+  signature: Signature | null;
   native?: Record<string, string>;
 }
 
@@ -88,6 +104,8 @@ export interface CreateVersion {
   metrics?: Record<string, number>;
   params?: Record<string, string>;
   createdBy?: string | null;
+  semver?: string | null;
+  signature?: Signature | null;
   /** Create the model with these properties when it does not exist yet (Vertex creates a model with its first version). */
   createModel?: { description?: string | null; tags?: Tags };
 }

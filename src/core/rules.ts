@@ -125,3 +125,22 @@ export function preview(value: string): string {
   const printable = value.replace(/[\u0000-\u001f\u007f-\u009f]/gu, '?');
   return printable.length > 64 ? `${printable.slice(0, 61)}...` : printable;
 }
+
+const SEMVER = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
+
+export function checkSemver(semver: string): void {
+  if (!SEMVER.test(semver)) throw invalidInput(`Semantic version '${preview(semver)}' must be MAJOR.MINOR.PATCH`, { field: 'semver' });
+}
+
+/** Field names unique per side, names and types short and printable. */
+export function checkSignature(signature: { inputs: { name: string; type: string }[]; outputs: { name: string; type: string }[] }): void {
+  for (const [side, fields] of [['input', signature.inputs], ['output', signature.outputs]] as const) {
+    const seen = new Set<string>();
+    for (const field of fields) {
+      checkText(`Signature ${side} name`, field.name, { maxLength: 128, pattern: /^[\p{L}\p{N}_.\-:/ ]+$/u, rule: 'letters, digits, _ . - : / and space' });
+      checkText(`Type of ${side} '${preview(field.name)}'`, field.type, { maxLength: 64, pattern: /^[\w.\[\]<>, -]+$/, rule: 'a type name such as double, string, tensor<float32>' });
+      if (seen.has(field.name)) throw invalidInput(`Signature ${side} '${preview(field.name)}' is listed twice`);
+      seen.add(field.name);
+    }
+  }
+}

@@ -6,7 +6,8 @@ export type VersionSelector =
   | { kind: 'version'; version: string }
   | { kind: 'stage'; stage: Stage }
   | { kind: 'alias'; alias: string }
-  | { kind: 'latest' };
+  | { kind: 'latest' }
+  | { kind: 'semver'; range: string };
 
 export interface ModelUri {
   /** Registry id from a `REGISTRY:` prefix, or null for the default registry. */
@@ -16,7 +17,7 @@ export interface ModelUri {
 }
 
 const EXPECTED =
-  'expected models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or models:/<name>@<alias>, ' +
+  'expected models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest, models:/<name>/semver:<range> or models:/<name>@<alias>, ' +
   'optionally prefixed with <registry>:';
 const PREFIXED = /^([a-z][a-z0-9_-]{0,62}):(models:\/.*)$/s;
 const SCHEME = 'models:/';
@@ -41,6 +42,9 @@ export function parseModelUri(uri: string): ModelUri {
       return { registry, name, selector: { kind: 'version', version: selector } };
     }
     if (selector.toLowerCase() === 'latest') return { registry, name, selector: { kind: 'latest' } };
+    if (selector.startsWith('semver:') && selector.length > 'semver:'.length) {
+      return { registry, name, selector: { kind: 'semver', range: selector.slice('semver:'.length) } };
+    }
     const stage = parseStage(selector);
     if (stage && selector.trim() === selector) return { registry, name, selector: { kind: 'stage', stage } };
   }

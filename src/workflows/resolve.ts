@@ -6,6 +6,8 @@ import {
   type ModelVersion,
   type RegistrySet,
 } from '../core/index.ts';
+import semver from 'semver';
+import { highestSatisfying } from './semver.ts';
 
 /** Finds the version a `models:/` URI points at, in the registry it names or the default one. */
 export async function resolveVersion(registries: RegistrySet, uri: string): Promise<ModelVersion> {
@@ -30,6 +32,12 @@ export async function resolveVersion(registries: RegistrySet, uri: string): Prom
       found = page.items[0] ?? null;
       break;
     }
+    case 'semver':
+      if (!semver.validRange(selector.range)) {
+        throw new RegistryError(ErrorCode.INVALID_INPUT, `'${selector.range}' is not a semver range (e.g. ^1.2, ~1.2.3, >=1.0.0 <2.0.0)`, { details: { uri } });
+      }
+      found = await highestSatisfying(registry, name, selector.range);
+      break;
   }
   if (!found) {
     throw new RegistryError(ErrorCode.NOT_FOUND, `Nothing at '${uri}': ${describeMiss(name, selector)}`, {
@@ -50,5 +58,7 @@ function describeMiss(name: string, selector: ReturnType<typeof parseModelUri>['
       return `model '${name}' has no version in ${selector.stage === Stage.NONE ? 'stage NONE' : selector.stage}`;
     case 'latest':
       return `model '${name}' has no versions`;
+    case 'semver':
+      return `no version of model '${name}' has a semantic version in ${selector.range}`;
   }
 }

@@ -260,6 +260,20 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         expect(second.version).toBe('2');
       });
 
+      it('keeps the semantic version and signature given at registration', async () => {
+        const signature = {
+          inputs: [{ name: 'age', type: 'long', optional: false }, { name: 'region', type: 'string', optional: true }],
+          outputs: [{ name: 'score', type: 'double', optional: false }],
+        };
+        const created = await register({ name: unique('semver'), createModel: {}, semver: '1.2.3', signature });
+        expect(created).toMatchObject({ semver: '1.2.3', signature, tags: {} });
+        const [read] = await registry.getVersions([{ name: unique('semver'), version: created.version }]);
+        expect(read).toMatchObject({ semver: '1.2.3', signature, tags: {} });
+        const plain = await register({ name: unique('semver') });
+        expect([plain.semver, plain.signature]).toEqual([null, null]);
+        await expectCode(register({ name: unique('semver'), semver: '1.2' }), ErrorCode.INVALID_INPUT);
+      });
+
       it('registers a version without a source only where the backend allows it', async () => {
         if (registry.capabilities().versionSourceRequired) {
           const error = await expectCode(registry.createVersion({ name: unique('nosource'), createModel: {} }), ErrorCode.INVALID_INPUT);

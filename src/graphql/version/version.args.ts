@@ -2,6 +2,8 @@ import { ArgsType, Field, Int } from 'type-graphql';
 import { Stage, VersionOrder } from '../common/enums.ts';
 import { MetricInput, ParamInput, TagInput } from '../common/tag.type.ts';
 import { ModelRefArgs } from '../model/model.args.ts';
+import { SemverBump } from '../../workflows/semver.ts';
+import { SignatureInput } from './version.type.ts';
 
 @ArgsType()
 export class VersionsArgs {
@@ -24,6 +26,10 @@ export class RegisterVersionArgs extends ModelRefArgs {
   @Field(() => [TagInput], { nullable: true }) tags?: TagInput[] | null;
   @Field(() => [MetricInput], { nullable: true }) metrics?: MetricInput[] | null;
   @Field(() => [ParamInput], { nullable: true }) params?: ParamInput[] | null;
+  @Field(() => SignatureInput, { nullable: true, description: 'Inputs and outputs; compared with the previous version to assign semver' })
+  signature?: SignatureInput | null;
+  @Field(() => SemverBump, { nullable: true, description: 'Force this bump instead of deriving it from the signature' })
+  bump?: SemverBump | null;
 }
 
 @ArgsType()

@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { formatModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
 import { registerVersion } from '../../workflows/register.ts';
+import { lockKey } from '../../workflows/lifecycle.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';
 import { transitionStage } from '../../workflows/transition.ts';
 import { MetricType, ParamType, TagType, entries, toRecord } from '../common/tag.type.ts';
@@ -49,12 +50,14 @@ export class VersionResolver {
       tags: toRecord(args.tags, 'Tag'),
       metrics: toRecord(args.metrics, 'Metric'),
       params: toRecord(args.params, 'Param'),
+      signature: args.signature ? { inputs: args.signature.inputs.map((f) => ({ ...f })), outputs: args.signature.outputs.map((f) => ({ ...f })) } : null,
     };
     const version = await audited(
       ctx,
       { action: 'registerVersion', registry: registry.id, model: args.name, input },
-      () => registerVersion(registry, { ...input, createdBy: ctx.principal }),
-      (created) => ({ version: created.version, ...input }),
+      // One registration per model at a time, so each gets its own semantic version.
+      () => ctx.store.withLock(lockKey(registry.id, args.name), () => registerVersion(registry, { ...input, createdBy: ctx.principal }, { bump: args.bump ?? null })),
+      (created) => ({ version: created.version, semver: created.semver, ...input }),
     );
     ctx.loaders.for(registry.id).clear();
     return version;

@@ -1,4 +1,33 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { SemverBump } from '../../workflows/semver.ts';
+
+registerEnumType(SemverBump, { name: 'SemverBump' });
+
+@ObjectType('SignatureField')
+export class SignatureFieldType {
+  @Field(() => String) name!: string;
+  @Field(() => String) type!: string;
+  @Field(() => Boolean) optional!: boolean;
+}
+
+@ObjectType('Signature', { description: 'What a version takes and returns' })
+export class SignatureType {
+  @Field(() => [SignatureFieldType]) inputs!: SignatureFieldType[];
+  @Field(() => [SignatureFieldType]) outputs!: SignatureFieldType[];
+}
+
+@InputType('SignatureFieldInput')
+export class SignatureFieldInput {
+  @Field(() => String) name!: string;
+  @Field(() => String) type!: string;
+  @Field(() => Boolean, { defaultValue: false }) optional!: boolean;
+}
+
+@InputType('SignatureInput')
+export class SignatureInput {
+  @Field(() => [SignatureFieldInput]) inputs!: SignatureFieldInput[];
+  @Field(() => [SignatureFieldInput]) outputs!: SignatureFieldInput[];
+}
 import { DateTimeISOResolver } from 'graphql-scalars';
 import { Stage, VersionStatus } from '../common/enums.ts';
 import { connectionType } from '../common/connection.ts';
@@ -18,6 +47,9 @@ export class ModelVersionType {
   @Field(() => DateTimeISOResolver) createdAt!: Date;
   @Field(() => DateTimeISOResolver) updatedAt!: Date;
   @Field(() => String, { nullable: true }) createdBy!: string | null;
+  @Field(() => String, { nullable: true, description: 'MAJOR.MINOR.PATCH, assigned at registration against the previous version' })
+  semver!: string | null;
+  @Field(() => SignatureType, { nullable: true }) signature!: SignatureType | null;
 }
 
 export const ModelVersionConnection = connectionType(ModelVersionType, 'ModelVersion');
