@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { RegistrySet } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import type { Lifecycle } from '../workflows/lifecycle.ts';
+import { LOCAL_ADMIN, authorize, type Action, type Principal } from './access.ts';
 import { RequestLoaders } from './loaders.ts';
 
 /** What every resolver gets for one request. */
@@ -11,8 +12,11 @@ export interface GatewayContext {
   lifecycle: Lifecycle;
   loaders: RequestLoaders;
   requestId: string;
-  /** Who is asking; 'anonymous' until authentication is configured. */
+  /** Who is asking ('anonymous' without authentication), as recorded in audit events. */
   principal: string;
+  access: Principal;
+  /** FORBIDDEN unless the caller's grants cover the action here. */
+  authorize(action: Action, registry: string, model: string | null): void;
   log: Logger;
 }
 
@@ -22,6 +26,14 @@ export interface GatewayServices {
   lifecycle: Lifecycle;
 }
 
-export function createContext(services: GatewayServices, requestId: string, log: Logger, principal = 'anonymous'): GatewayContext {
-  return { ...services, loaders: new RequestLoaders(services.registries), requestId, principal, log };
+export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN): GatewayContext {
+  return {
+    ...services,
+    loaders: new RequestLoaders(services.registries),
+    requestId,
+    principal: access.id,
+    access,
+    authorize: (action, registry, model) => authorize(access, action, registry, model),
+    log,
+  };
 }

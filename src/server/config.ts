@@ -66,6 +66,37 @@ const registry = z.discriminatedUnion('kind', [localRegistry, mlflowRegistry, sa
 
 const stage = z.enum(['NONE', 'STAGING', 'PRODUCTION', 'ARCHIVED']);
 
+const grant = z.strictObject({
+  role: z.enum(['viewer', 'editor', 'approver', 'admin']),
+  /** Registry id globs. */
+  registries: z.array(z.string().min(1)).default(['*']),
+  /** Model name globs. */
+  models: z.array(z.string().min(1)).default(['*']),
+});
+
+const auth = z.strictObject({
+  apiKeys: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[\w.@-]{1,64}$/, 'must be 1-64 letters, digits, _ . @ -'),
+        sha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be the hex SHA-256 of the key (never the key itself)'),
+        grants: z.array(grant).min(1),
+      }),
+    )
+    .default([]),
+  jwt: z
+    .strictObject({
+      jwksUrl: z.url({ protocol: /^https?$/ }),
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+      algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1).default(['RS256']),
+      clockToleranceSec: z.number().int().min(0).max(300).default(30),
+      rolesClaim: z.string().min(1).default('modelgate_roles'),
+      principalClaim: z.string().min(1).default('sub'),
+    })
+    .optional(),
+});
+
 const policy = z.strictObject({
   /** Glob over model names: `*` any run of characters, `?` one. */
   models: z.string().min(1).default('*'),
@@ -115,6 +146,8 @@ export const configSchema = z
     /** The gateway's own state: SQLite under dataDir by default, or a postgres:// URL. */
     store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
     policies: z.array(policy).default([]),
+    /** API keys and/or OIDC tokens; without it the gateway serves loopback only, every caller an administrator. */
+    auth: auth.optional(),
   })
   .superRefine((config, ctx) => {
     const ids = (config.registries ?? []).map((r) => r.id);

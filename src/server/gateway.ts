@@ -8,7 +8,8 @@ import { isRegistryError, type RegistrySet } from '../core/index.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import { formatError } from '../graphql/errors.ts';
 import { gatewaySchema } from '../graphql/schema.ts';
-import type { ResolvedConfig } from './config.ts';
+import { ConfigError, type ResolvedConfig } from './config.ts';
+import { Authenticator, type AuthConfig } from './authenticate.ts';
 import { createRequestHandler } from './http.ts';
 import { createLogger } from './logger.ts';
 import { createRegistries } from './registries.ts';
@@ -29,6 +30,16 @@ export interface RunningGateway {
 /** Builds the registries and serves GraphQL; resolves once the port is bound. */
 export async function startGateway(config: ResolvedConfig, options: { log?: Logger; registries?: RegistrySet } = {}): Promise<RunningGateway> {
   const log = options.log ?? createLogger(config.log.level);
+  const authenticator = new Authenticator(config.auth as AuthConfig | undefined);
+  if (!authenticator.enabled) {
+    if (!isLoopback(config.server.host)) {
+      throw new ConfigError(
+        `Refusing to serve on ${config.server.host} without authentication: anyone who can reach it could move models into production. ` +
+          'Configure auth.apiKeys or auth.jwt, or bind 127.0.0.1.',
+      );
+    }
+    log.warn({ host: config.server.host }, 'no authentication configured: serving loopback only, every caller is an administrator');
+  }
   const registries = options.registries ?? createRegistries(config);
   const store = await openStore(config.store.url, join(config.dataDir, 'modelgate-store.db'));
   const services = { registries, store, lifecycle: new Lifecycle(registries, store, toPolicies(config.policies)) };
@@ -66,6 +77,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       services,
       log,
       corsOrigins: config.server.corsOrigins,
+      authenticator,
       bodyLimitBytes: config.server.bodyLimitBytes,
     }),
   );
@@ -87,4 +99,9 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       await store.close();
     },
   };
+}
+
+/** Addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }

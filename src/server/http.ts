@@ -7,6 +7,7 @@ import { ErrorCode, type RegistrySet } from '../core/index.ts';
 import { createContext, type GatewayContext, type GatewayServices } from '../graphql/context.ts';
 import { requestScope } from '../graphql/errors.ts';
 import { probe } from '../graphql/registry/registry.resolver.ts';
+import type { Authenticator } from './authenticate.ts';
 
 export interface HttpOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -14,6 +15,7 @@ export interface HttpOptions {
   log: Logger;
   corsOrigins: readonly string[];
   bodyLimitBytes: number;
+  authenticator: Authenticator;
 }
 
 class BodyTooLarge extends Error {}
@@ -40,6 +42,14 @@ export function createRequestHandler(options: HttpOptions) {
       if (url.pathname === '/readyz') return await ready(res, registries);
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the API is at /graphql' });
 
+      let access;
+      try {
+        access = await options.authenticator.authenticate(req.headers.authorization);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : 'Not authenticated';
+        res.setHeader('www-authenticate', 'Bearer');
+        return sendJson(res, 401, graphqlError(message, ErrorCode.UNAUTHENTICATED));
+      }
       const body = await readBody(req, options.bodyLimitBytes);
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
@@ -55,7 +65,7 @@ export function createRequestHandler(options: HttpOptions) {
       const response = await requestScope.run({ requestId }, () =>
         apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: request,
-          context: async () => createContext(services, requestId, reqLog),
+          context: async () => createContext(services, requestId, reqLog.child({ principal: access.id }), access),
         }),
       );
       for (const [key, value] of response.headers) res.setHeader(key, value);

@@ -8,6 +8,7 @@ export class CompareResolver {
   @Query(() => VersionComparisonType, { description: "Versions of one model side by side, with each metric's best version" })
   async compareVersions(@Args(() => CompareVersionsArgs) args: CompareVersionsArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(args.registry);
+    ctx.authorize('read', loaders.registry.id, args.name);
     const comparison = await compareVersions(loaders.cached(), args.name, args);
     loaders.primeVersions(comparison.rows.map((row) => row.version));
     return comparison;

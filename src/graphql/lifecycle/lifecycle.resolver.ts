@@ -5,6 +5,7 @@ import { ApprovalStatus } from '../../store/index.ts';
 import { Stage } from '../common/enums.ts';
 import { entries } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
+import { can, promoteAction } from '../access.ts';
 import {
   ApprovalOutcomeType,
   ApprovalRequestType,
@@ -31,6 +32,7 @@ export class LifecycleResolver {
     @Arg('targetStage', () => Stage) targetStage: StageValue,
     @Ctx() ctx: GatewayContext,
   ) {
+    ctx.authorize('read', ctx.registries.get(registry).id, name);
     return ctx.lifecycle.evaluate(registry, name, version, targetStage);
   }
 
@@ -43,7 +45,9 @@ export class LifecycleResolver {
     @Arg('stages', () => [Stage], { nullable: true }) stages: StageValue[] | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    return bestVersion(ctx.loaders.for(registry).cached(), name, metric, goal, stages);
+    const loaders = ctx.loaders.for(registry);
+    ctx.authorize('read', loaders.registry.id, name);
+    return bestVersion(loaders.cached(), name, metric, goal, stages);
   }
 
   @Query(() => [RegistrySlotType], { description: 'The same model in several registries side by side (all when registries is omitted)' })
@@ -52,36 +56,40 @@ export class LifecycleResolver {
     @Arg('registries', () => [String], { nullable: true }) ids: string[] | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    const registries = ids?.length ? ids.map((id) => ctx.registries.get(id)) : ctx.registries.list();
+    const registries = (ids?.length ? ids.map((id) => ctx.registries.get(id)) : ctx.registries.list()).filter((r) => can(ctx.access, 'read', r.id, name));
+    if (ids?.length) for (const id of ids) ctx.authorize('read', ctx.registries.get(id).id, name);
     const slots = await compareRegistries(registries, name);
     return slots.map((slot) => ({ ...slot, productionMetrics: slot.productionMetrics ? entries(slot.productionMetrics) : null }));
   }
 
   @Query(() => [ApprovalRequestType])
-  approvalRequests(
+  async approvalRequests(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String, optionalString) name: string | null,
     @Arg('status', () => ApprovalStatus, { nullable: true }) status: ApprovalStatus | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    return ctx.store.listApprovals({ registry, model: name, status, limit: pageRequest(first).first });
+    const requests = await ctx.store.listApprovals({ registry, model: name, status, limit: pageRequest(first).first });
+    return requests.filter((r) => can(ctx.access, 'read', r.registry, r.model));
   }
 
   @Query(() => ApprovalRequestType, { nullable: true })
-  approvalRequest(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext) {
-    return ctx.store.getApproval(id);
+  async approvalRequest(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext) {
+    const request = await ctx.store.getApproval(id);
+    return request && can(ctx.access, 'read', request.registry, request.model) ? request : null;
   }
 
   @Query(() => [AuditEventType], { description: 'Audit events in order; page with `after` = the last seq seen' })
-  auditLog(
+  async auditLog(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String, optionalString) name: string | null,
     @Arg('after', () => Int, { nullable: true }) after: number | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    return ctx.store.listAudit({ registry, model: name, after, limit: pageRequest(first).first });
+    const events = await ctx.store.listAudit({ registry, model: name, after, limit: pageRequest(first).first });
+    return events.filter((e) => can(ctx.access, 'read', e.registry ?? '', e.model ?? '') || can(ctx.access, 'admin', e.registry ?? '*', null));
   }
 
   @Query(() => AuditVerificationType, { description: 'Walks the whole audit hash chain' })
@@ -105,6 +113,7 @@ export class LifecycleResolver {
     if (idempotencyKey !== null && !/^[\w.:-]{1,128}$/.test(idempotencyKey)) {
       throw new RegistryError(ErrorCode.INVALID_INPUT, 'idempotencyKey must be 1-128 letters, digits, _ . : -');
     }
+    ctx.authorize(promoteAction(targetStage), ctx.registries.get(registry).id, name);
     const result = await ctx.lifecycle.promote({ registry, name, version, targetStage, dryRun, comment, idempotencyKey, principal: ctx.principal });
     ctx.loaders.for(registry).clear();
     return result;
@@ -112,13 +121,15 @@ export class LifecycleResolver {
 
   @Mutation(() => ApprovalOutcomeType, { description: 'Approves a pending request; the last required approval re-checks the gates and promotes' })
   async approve(@Arg('id', () => ID) id: string, @Arg('comment', () => String, optionalString) comment: string | null, @Ctx() ctx: GatewayContext) {
+    await this.authorizeRequest(ctx, id);
     const outcome = await ctx.lifecycle.approve(id, ctx.principal, comment);
     ctx.loaders.for(outcome.request.registry).clear();
     return outcome;
   }
 
   @Mutation(() => ApprovalRequestType)
-  reject(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GatewayContext) {
+  async reject(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GatewayContext) {
+    await this.authorizeRequest(ctx, id);
     return ctx.lifecycle.reject(id, ctx.principal, reason);
   }
 
@@ -132,6 +143,7 @@ export class LifecycleResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: GatewayContext,
   ) {
+    ctx.authorize('rollback', ctx.registries.get(registry).id, name);
     const result = await ctx.lifecycle.rollback({ registry, name, toVersion, reason, principal: ctx.principal });
     ctx.loaders.for(registry).clear();
     return result;
@@ -148,8 +160,16 @@ export class LifecycleResolver {
     @Arg('autoRollback', () => Boolean, { defaultValue: false }) autoRollback: boolean,
     @Ctx() ctx: GatewayContext,
   ) {
+    ctx.authorize(autoRollback ? 'rollback' : 'read', ctx.registries.get(registry).id, name);
     const result = await ctx.lifecycle.checkDegradation({ registry, name, metric, observed, tolerance, goal, autoRollback, principal: ctx.principal });
     ctx.loaders.for(registry).clear();
     return result;
+  }
+
+  /** Approving needs the approver role on the request's registry and model. */
+  private async authorizeRequest(ctx: GatewayContext, id: string): Promise<void> {
+    const request = await ctx.store.getApproval(id);
+    if (!request) throw new RegistryError(ErrorCode.NOT_FOUND, `No approval request ${id}`);
+    ctx.authorize('approve', request.registry, request.model);
   }
 }

@@ -4,6 +4,7 @@ import { toConnection } from '../common/connection.ts';
 import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
 import { audited } from '../audited.ts';
 import type { GatewayContext } from '../context.ts';
+import { can } from '../access.ts';
 import { ModelVersionConnection, ModelVersionType } from '../version/version.type.ts';
 import { VersionsArgs } from '../version/version.args.ts';
 import { CreateModelArgs, ModelRefArgs, ModelsArgs, RenameModelArgs, UpdateModelArgs } from './model.args.ts';
@@ -14,6 +15,7 @@ export class ModelResolver {
   @Query(() => ModelConnection, { description: 'Models of one registry, by name' })
   async models(@Args(() => ModelsArgs) args: ModelsArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('read', registry.id, null);
     const filter = args.filter ?? {};
     const page = await registry.listModels(
       {
@@ -25,17 +27,22 @@ export class ModelResolver {
     );
     const loaders = ctx.loaders.for(registry.id);
     for (const model of page.items) loaders.model.prime(model.name, model);
-    return toConnection(page);
+    // Grants scoped to model globs see only their models; the page may come back shorter.
+    const visible = page.items.map((model) => can(ctx.access, 'read', registry.id, model.name));
+    return toConnection({ items: page.items.filter((_, i) => visible[i]), cursors: page.cursors.filter((_, i) => visible[i]), hasNextPage: page.hasNextPage });
   }
 
   @Query(() => ModelType, { nullable: true, description: 'One model, or null when it does not exist' })
   model(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
-    return ctx.loaders.for(args.registry).model.load(args.name);
+    const loaders = ctx.loaders.for(args.registry);
+    ctx.authorize('read', loaders.registry.id, args.name);
+    return loaders.model.load(args.name);
   }
 
   @Mutation(() => ModelType)
   async createModel(@Args(() => CreateModelArgs) args: CreateModelArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('edit', registry.id, args.name);
     const input = { name: args.name, description: args.description ?? null, tags: toRecord(args.tags, 'Tag') };
     const model = await audited(ctx, { action: 'createModel', registry: registry.id, model: args.name, input }, () =>
       registry.createModel({ ...input, createdBy: ctx.principal }),
@@ -47,6 +54,7 @@ export class ModelResolver {
   @Mutation(() => ModelType)
   async updateModel(@Args(() => UpdateModelArgs) args: UpdateModelArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('edit', registry.id, args.name);
     const model = await audited(ctx, { action: 'updateModel', registry: registry.id, model: args.name, input: { description: args.description ?? null } }, () =>
       registry.updateModel(args.name, { description: args.description ?? null }),
     );
@@ -57,6 +65,8 @@ export class ModelResolver {
   @Mutation(() => ModelType, { description: 'Renames a model; its versions, tags and aliases follow' })
   async renameModel(@Args(() => RenameModelArgs) args: RenameModelArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('admin', registry.id, args.name);
+    ctx.authorize('admin', registry.id, args.newName);
     const model = await audited(ctx, { action: 'renameModel', registry: registry.id, model: args.name, input: { newName: args.newName } }, () =>
       registry.renameModel(args.name, args.newName),
     );
@@ -67,6 +77,7 @@ export class ModelResolver {
   @Mutation(() => Boolean, { description: 'Deletes a model and all its versions' })
   async deleteModel(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('admin', registry.id, args.name);
     await audited(ctx, { action: 'deleteModel', registry: registry.id, model: args.name }, () => registry.deleteModel(args.name));
     ctx.loaders.for(registry.id).clear();
     return true;

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Health, RegistryAdapter, TextRule } from '../../core/index.ts';
 import type { GatewayContext } from '../context.ts';
+import { globMatches } from '../../workflows/policy.ts';
 import { CapabilitiesType, HealthType, RegistryType, TextRuleType } from './registry.type.ts';
 
 const HEALTH_TIMEOUT_MS = 5_000;
@@ -9,13 +10,15 @@ const HEALTH_TIMEOUT_MS = 5_000;
 export class RegistryResolver {
   @Query(() => [RegistryType], { description: 'Every configured registry, the default first' })
   registries(@Ctx() ctx: GatewayContext) {
-    const all = ctx.registries.list();
+    const all = ctx.registries.list().filter((r) => ctx.access.grants.some((g) => g.registries.some((glob) => globMatches(glob, r.id))));
     return [...all.filter((r) => r.id === ctx.registries.defaultId), ...all.filter((r) => r.id !== ctx.registries.defaultId)];
   }
 
   @Query(() => RegistryType, { description: 'One registry; the default when id is omitted' })
   registry(@Arg('id', () => String, { nullable: true }) id: string | null, @Ctx() ctx: GatewayContext) {
-    return ctx.registries.get(id);
+    const registry = ctx.registries.get(id);
+    if (!ctx.access.grants.some((g) => g.registries.some((glob) => globMatches(glob, registry.id)))) ctx.authorize('read', registry.id, null);
+    return registry;
   }
 
   @FieldResolver(() => HealthType, { description: 'Probed now; a failing backend reports ok: false, not an error' })

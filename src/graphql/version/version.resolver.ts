@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { formatModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
+import { formatModelUri, parseModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
 import { registerVersion } from '../../workflows/register.ts';
 import { lockKey } from '../../workflows/lifecycle.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';
@@ -27,7 +27,9 @@ const metricsRef = (version: ModelVersion): MetricsRef => ({ name: version.name,
 export class VersionResolver {
   @Query(() => ModelVersionType, { nullable: true, description: 'One version, or null when it does not exist' })
   modelVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
-    return ctx.loaders.for(args.registry).version.load({ name: args.name, version: args.version });
+    const loaders = ctx.loaders.for(args.registry);
+    ctx.authorize('read', loaders.registry.id, args.name);
+    return loaders.version.load({ name: args.name, version: args.version });
   }
 
   @Query(() => ModelVersionType, {
@@ -36,12 +38,15 @@ export class VersionResolver {
       'models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there.',
   })
   resolveVersion(@Arg('uri', () => String) uri: string, @Ctx() ctx: GatewayContext) {
+    const parsed = parseModelUri(uri);
+    ctx.authorize('read', ctx.registries.get(parsed.registry).id, parsed.name);
     return resolveVersion(ctx.registries, uri);
   }
 
   @Mutation(() => ModelVersionType, { description: 'Registers a new version, creating the model when it is new' })
   async registerVersion(@Args(() => RegisterVersionArgs) args: RegisterVersionArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('edit', registry.id, args.name);
     const input = {
       name: args.name,
       source: args.source ?? null,
@@ -66,6 +71,7 @@ export class VersionResolver {
   @Mutation(() => ModelVersionType)
   async updateVersion(@Args(() => UpdateVersionArgs) args: UpdateVersionArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('edit', registry.id, args.name);
     const version = await audited(
       ctx,
       { action: 'updateVersion', registry: registry.id, model: args.name, version: args.version, input: { description: args.description ?? null } },
@@ -78,6 +84,7 @@ export class VersionResolver {
   @Mutation(() => DeletedVersionType, { description: 'Deletes one version; its number is never reused' })
   async deleteVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('admin', registry.id, args.name);
     await audited(ctx, { action: 'deleteVersion', registry: registry.id, model: args.name, version: args.version }, () =>
       registry.deleteVersion({ name: args.name, version: args.version }),
     );
@@ -98,6 +105,7 @@ export class VersionResolver {
   @Mutation(() => ModelVersionType, { description: 'Points an alias at a version, moving it from any other version' })
   async setAlias(@Args(() => SetAliasArgs) args: SetAliasArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('edit', registry.id, args.name);
     await audited(ctx, { action: 'setAlias', registry: registry.id, model: args.name, version: args.version, input: { alias: args.alias } }, () =>
       registry.setAlias(args.name, args.alias, args.version),
     );
@@ -109,6 +117,7 @@ export class VersionResolver {
   @Mutation(() => ModelType, { description: 'Removes an alias; NOT_FOUND when it is not set' })
   async deleteAlias(@Args(() => DeleteAliasArgs) args: DeleteAliasArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('edit', registry.id, args.name);
     await audited(ctx, { action: 'deleteAlias', registry: registry.id, model: args.name, input: { alias: args.alias } }, () =>
       registry.deleteAlias(args.name, args.alias),
     );
@@ -122,6 +131,7 @@ export class VersionResolver {
   })
   async transitionStage(@Args(() => TransitionStageArgs) args: TransitionStageArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('admin', registry.id, args.name);
     const result = await audited(
       ctx,
       { action: 'transitionStage', registry: registry.id, model: args.name, version: args.version, input: { stage: args.stage, archiveExisting: args.archiveExisting } },
@@ -180,6 +190,7 @@ export class VersionResolver {
 
   private async changeTags(args: TagTargetArgs, set: Record<string, string>, remove: string[], ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
+    ctx.authorize('edit', registry.id, args.name);
     const target = args.version == null ? { name: args.name } : { name: args.name, version: args.version };
     await audited(
       ctx,
