@@ -38,6 +38,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof apolloCode === 'string' && INPUT_CODES.has(apolloCode)) {
     return { ...formatted, extensions: { code: ErrorCode.INVALID_INPUT, reason: apolloCode } };
   }
+  // Our own GraphQLErrors (query limits) already speak the enum; pass them on without transport detail.
+  if (typeof apolloCode === 'string' && apolloCode !== ErrorCode.INTERNAL && (Object.values(ErrorCode) as string[]).includes(apolloCode)) {
+    const { http: _http, stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+  }
   const requestId = requestScope.getStore()?.requestId;
   return {
     message: `Internal error${requestId ? `; request id ${requestId}` : ''}`,

@@ -133,6 +133,15 @@ export const configSchema = z
         /** Largest request body accepted, in bytes. */
         bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
         introspection: z.boolean().default(true),
+        /** Refused before anything runs: too deep, too many aliases, too costly (lists count per item), too long. */
+        limits: z
+          .strictObject({
+            maxDepth: z.number().int().min(2).max(100).default(12),
+            maxComplexity: z.number().int().min(10).max(10_000_000).default(20_000),
+            maxAliases: z.number().int().min(0).max(1000).default(50),
+            maxTokens: z.number().int().min(100).max(1_000_000).default(10_000),
+          })
+          .prefault({}),
       })
       .prefault({}),
     dataDir: z.string().min(1).default('./data'),

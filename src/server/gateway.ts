@@ -8,6 +8,7 @@ import { isRegistryError, type RegistrySet } from '../core/index.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import { formatError } from '../graphql/errors.ts';
 import { gatewaySchema } from '../graphql/schema.ts';
+import { queryLimitsPlugin } from '../graphql/limits.ts';
 import { ConfigError, type ResolvedConfig } from './config.ts';
 import { Authenticator, type AuthConfig } from './authenticate.ts';
 import { createRequestHandler } from './http.ts';
@@ -44,14 +45,17 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   const store = await openStore(config.store.url, join(config.dataDir, 'modelgate-store.db'));
   const services = { registries, store, lifecycle: new Lifecycle(registries, store, toPolicies(config.policies)) };
   const httpServer: Server = createServer();
+  const schema = await gatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
-    schema: await gatewaySchema(),
+    schema,
     formatError,
+    parseOptions: { maxTokens: config.server.limits.maxTokens },
     includeStacktraceInErrorResponses: false,
     introspection: config.server.introspection,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      queryLimitsPlugin(schema, config.server.limits),
       {
         async requestDidStart() {
           return {
