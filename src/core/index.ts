@@ -9,3 +9,4 @@ export * from './input-rules.ts';
 export * from './uri.ts';
 export * from './registry-set.ts';
 export * from './concurrency.ts';
+export * from './resilience.ts';

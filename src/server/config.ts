@@ -7,9 +7,19 @@ const registryId = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, _ or -, starting with a letter (at most 63)');
 
+/** Per-registry deadline and circuit breaker. */
+const resilience = z
+  .strictObject({
+    deadlineMs: z.number().int().min(100).max(600_000).optional(),
+    failureThreshold: z.number().int().min(1).max(100).optional(),
+    cooldownMs: z.number().int().min(100).max(3_600_000).optional(),
+  })
+  .optional();
+
 const localRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('local'),
+  resilience,
   /** SQLite file; defaults to <dataDir>/<id>.db */
   path: z.string().min(1).optional(),
 });
@@ -30,6 +40,7 @@ const mlflowAuth = z.discriminatedUnion('type', [
 const mlflowRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('mlflow'),
+  resilience,
   trackingUri: z.url({ protocol: /^https?$/ }),
   stageMode: z.enum(['stages', 'aliases']).default('stages'),
   auth: mlflowAuth.default({ type: 'none' }),
@@ -42,6 +53,7 @@ const mlflowRegistry = z.strictObject({
 const sagemakerRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('sagemaker'),
+  resilience,
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1'),
   /** Another endpoint: a VPC endpoint, or moto_server in tests. */
   endpoint: z.url({ protocol: /^https?$/ }).optional(),
@@ -53,6 +65,7 @@ const sagemakerRegistry = z.strictObject({
 const vertexRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('vertex'),
+  resilience,
   project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id'),
   location: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a Vertex AI region such as us-central1'),
   /** Another endpoint; defaults to <location>-aiplatform.googleapis.com. */

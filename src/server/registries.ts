@@ -2,7 +2,10 @@ import { LocalRegistry } from '../../adapters/local/index.ts';
 import { MlflowRegistry, type MlflowAuth } from '../../adapters/mlflow/index.ts';
 import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
 import { VertexRegistry } from '../../adapters/vertex/index.ts';
-import { RegistrySet, enforceInputRules, type RegistryAdapter } from '../core/index.ts';
+import { RegistrySet, enforceInputRules, withResilience, type RegistryAdapter } from '../core/index.ts';
+
+/** A backend gets 60 s per call at most; five unavailable answers in a row stop calls for 30 s. */
+const DEFAULT_RESILIENCE = { deadlineMs: 60_000, failureThreshold: 5, cooldownMs: 30_000 };
 import { ConfigError, type RegistryConfig, type ResolvedConfig } from './config.ts';
 
 type Env = Record<string, string | undefined>;
@@ -66,6 +69,8 @@ function mlflowAuth(config: Extract<RegistryConfig, { kind: 'mlflow' }>, env: En
 }
 
 export function createRegistries(config: ResolvedConfig, env: Env = process.env): RegistrySet {
-  const adapters = config.registries.map((registry) => enforceInputRules(createAdapter(registry, env)));
+  const adapters = config.registries.map((registry) =>
+    enforceInputRules(withResilience(createAdapter(registry, env), { ...DEFAULT_RESILIENCE, ...registry.resilience })),
+  );
   return new RegistrySet(adapters, config.defaultRegistry);
 }

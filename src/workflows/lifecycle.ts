@@ -233,7 +233,24 @@ export class Lifecycle {
 
   /** Moves the version, archiving the previous holders for PRODUCTION, and leaves a record of who did it. */
   private async apply(registry: RegistryAdapter, version: ModelVersion, stage: Stage, principal: string, action: string, comment: string | null) {
-    const moved = await transitionStage(registry, version, stage, { archiveExisting: stage === Stage.PRODUCTION });
+    let moved: Awaited<ReturnType<typeof transitionStage>>;
+    try {
+      moved = await transitionStage(registry, version, stage, { archiveExisting: stage === Stage.PRODUCTION });
+    } catch (error) {
+      // Interrupted between steps: the error says whether it was undone and where every version is.
+      await this.audit({
+        principal,
+        action,
+        registry: registry.id,
+        model: version.name,
+        version: version.version,
+        before: { stage: version.stage },
+        after: isRegistryError(error) ? (error.details ?? null) : null,
+        result: isRegistryError(error) ? error.code : 'INTERNAL',
+        detail: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
     if (stage === Stage.PRODUCTION) {
       await registry.setTags(version, { promoted_at: tagValue(registry, new Date().toISOString()), promoted_by: tagValue(registry, principal) }, []);
       await this.store.recordProduction({ registry: registry.id, model: version.name, version: version.version, by: principal });

@@ -1,4 +1,7 @@
 import {
+  ErrorCode,
+  RegistryError,
+  isRegistryError,
   EXCLUSIVE_STAGES,
   endCursor,
   Stage,
@@ -33,10 +36,48 @@ export async function transitionStage(
     const archived = await registry.getVersions(holders.map((v) => ({ name: v.name, version: v.version })));
     return { version, archived: archived.filter((v): v is ModelVersion => v !== null) };
   }
+  const [before] = await registry.getVersions([key]);
   const version = await registry.setStage(key, stage);
   const archived: ModelVersion[] = [];
-  for (const holder of holders) archived.push(await registry.setStage(holder, Stage.ARCHIVED));
+  try {
+    for (const holder of holders) archived.push(await registry.setStage(holder, Stage.ARCHIVED));
+  } catch (error) {
+    throw await undo(registry, key, before?.stage ?? Stage.NONE, stage, archived, holders, error);
+  }
   return { version, archived };
+}
+
+/**
+ * Archiving failed halfway: put every version back where it was, so two versions are never
+ * left in the stage silently; when even that fails, say exactly where each version is.
+ */
+async function undo(
+  registry: RegistryAdapter,
+  key: VersionKey,
+  previous: Stage,
+  stage: Stage,
+  archived: ModelVersion[],
+  holders: ModelVersion[],
+  cause: unknown,
+): Promise<RegistryError> {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  try {
+    for (const version of archived) await registry.setStage(version, stage);
+    await registry.setStage(key, previous);
+    return new RegistryError(
+      isRegistryError(cause) ? cause.code : ErrorCode.BACKEND_UNAVAILABLE,
+      `Moving version ${key.version} to ${stage} failed while archiving the others (${why}); undone: it is back in ${previous}`,
+      { registry: registry.id, details: { undone: true, [stage]: holders.map((v) => v.version) } },
+    );
+  } catch {
+    const read: (ModelVersion | null)[] = await registry.getVersions([key, ...holders]).catch(() => []);
+    const left = read.filter((v): v is ModelVersion => v !== null);
+    return new RegistryError(
+      ErrorCode.CONFLICT,
+      `Moving version ${key.version} to ${stage} failed halfway (${why}) and could not be undone; versions now: ${left.map((v) => `${v.version}=${v.stage}`).join(', ') || 'unknown'}`,
+      { registry: registry.id, details: { undone: false, state: Object.fromEntries(left.map((v) => [v.version, v.stage])) } },
+    );
+  }
 }
 
 async function versionsInStage(registry: RegistryAdapter, name: string, stage: Stage): Promise<ModelVersion[]> {
