@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { defineAdapterContractSuite } from '../contract/adapter-contract.ts';
+import { defineFuzzSuite } from '../contract/fuzz-suite.ts';
 
 defineAdapterContractSuite('local (SQLite file)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-local-'));
@@ -14,4 +15,9 @@ defineAdapterContractSuite('local (SQLite file)', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+defineFuzzSuite('local', async () => {
+  const adapter = new LocalRegistry({ id: 'local', path: ':memory:' });
+  return { adapter, teardown: () => adapter.close() };
 });

@@ -5,6 +5,7 @@ import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
 import { ErrorCode, Stage, enforceInputRules } from '../../src/core/index.ts';
 import { defineAdapterContractSuite, expectCode } from '../contract/adapter-contract.ts';
 import { defineWorkflowSuite } from '../workflows/workflow-suite.ts';
+import { defineFuzzSuite } from '../contract/fuzz-suite.ts';
 
 /** The SageMaker adapter against moto_server (one file, so a reset never hits another suite). */
 const motoAdapter = (id = 'sagemaker') =>
@@ -24,6 +25,11 @@ beforeAll(async () => {
 defineAdapterContractSuite('sagemaker (moto_server)', async () => {
   const adapter = motoAdapter();
   return { adapter, teardown: () => adapter.close(), peerLacks: ['deleteModel', 'deleteVersion'] };
+});
+
+defineFuzzSuite('sagemaker (moto_server)', async () => {
+  const adapter = motoAdapter('sagemaker-fuzz');
+  return { adapter, teardown: () => adapter.close() };
 });
 
 // The workflow suite runs here, not in its own file, so moto's reset never lands mid-suite.

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalRegistry } from '../../adapters/local/index.ts';
+import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
+import { withResilience } from '../../src/core/index.ts';
+import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { freePort } from '../support/peers/free-port.ts';
+import { startMlflowServer, type MlflowServer } from '../support/peers/mlflow-server.ts';
+
+describe('backend faults through the gateway', () => {
+  let mlflow: MlflowServer;
+  let test: TestGateway;
+  let base: string;
+  const resilient = { deadlineMs: 5_000, failureThreshold: 50, cooldownMs: 1_000 };
+
+  beforeAll(async () => {
+    mlflow = await startMlflowServer();
+    const closed = await freePort();
+    test = await startTestGateway({
+      adapters: (dir) => [
+        withResilience(new LocalRegistry({ id: 'local', path: join(dir, 'local.db') }), resilient),
+        withResilience(new MlflowRegistry({ id: 'mlflow', trackingUri: mlflow.url, readAttempts: 2, timeoutMs: 2_000 }), resilient),
+        withResilience(new MlflowRegistry({ id: 'gone', trackingUri: `http://127.0.0.1:${closed}`, readAttempts: 1 }), resilient),
+      ],
+    });
+    base = test.url.replace(/\/graphql$/, '');
+    for (const registry of ['local', 'mlflow']) {
+      const { body } = await postGraphQL(test.url, `mutation { registerVersion(registry: "${registry}", name: "Shared", source: "s3://m/model") { version } }`);
+      expect(body.errors).toBeUndefined();
+    }
+  }, 180_000);
+  afterAll(async () => {
+    await test?.stop();
+    await mlflow?.stop();
+  });
+
+  it('reports a registry on a closed port as unhealthy while the others answer', async () => {
+    const { body } = await postGraphQL(test.url, '{ registries { id health { ok message } } model(name: "Shared") { name } }');
+    expect(body.data.registries.map((r: { id: string; health: { ok: boolean } }) => [r.id, r.health.ok])).toEqual([
+      ['local', true],
+      ['mlflow', true],
+      ['gone', false],
+    ]);
+    const gone = await postGraphQL(test.url, '{ model(registry: "gone", name: "Shared") { name } }');
+    expect(gone.body.errors[0].extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', registry: 'gone' });
+  });
+
+  it('keeps answering for the others when the MLflow server stops mid-suite', async () => {
+    await mlflow.stop();
+    const { body } = await postGraphQL(
+      test.url,
+      '{ local: model(registry: "local", name: "Shared") { name } ml: model(registry: "mlflow", name: "Shared") { name } }',
+    );
+    expect(body.data.local).toEqual({ name: 'Shared' });
+    expect(body.data.ml).toBeNull();
+    expect(body.errors[0].extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', registry: 'mlflow' });
+    const write = await postGraphQL(test.url, 'mutation { registerVersion(registry: "mlflow", name: "Shared", source: "s3://m/model") { version } }');
+    expect(write.body.errors[0].extensions.code).toBe('BACKEND_UNAVAILABLE');
+    const slots = await postGraphQL(test.url, '{ compareRegistries(name: "Shared") { registry found error { code } } }');
+    expect(slots.body.data.compareRegistries).toEqual([
+      { registry: 'local', found: true, error: null },
+      { registry: 'mlflow', found: false, error: { code: 'BACKEND_UNAVAILABLE' } },
+      { registry: 'gone', found: false, error: { code: 'BACKEND_UNAVAILABLE' } },
+    ]);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    const masked = JSON.stringify(body);
+    expect(masked).not.toMatch(/ECONNREFUSED.*at |\.ts:\d+/);
+  });
+});
