@@ -41,7 +41,7 @@ describe('MLflow adapter against a real server', () => {
     expect((await registry.getModel(crafted))?.name).toBe(crafted);
     const byPrefix = await registry.listModels({ namePrefix: crafted }, { first: 50 });
     expect(byPrefix.items.map((m) => m.name)).toEqual([crafted]);
-    const byContains = await registry.listModels({ nameContains: `x' OR name LIKE '%` }, { first: 50 });
+    const byContains = await registry.listModels({ nameContains: `${run}-x' OR name LIKE '%` }, { first: 50 });
     expect(byContains.items.map((m) => m.name)).toEqual([crafted]);
     const versions = await registry.listVersions(crafted, {}, { first: 50 });
     expect(versions.items.map((v) => `${v.name}/${v.version}`)).toEqual([`${crafted}/1`]);
