@@ -42,7 +42,7 @@ describe('backend faults through the gateway', () => {
       ['gone', false],
     ]);
     const gone = await postGraphQL(test.url, '{ model(registry: "gone", name: "Shared") { name } }');
-    expect(gone.body.errors[0].extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', registry: 'gone' });
+    expect(gone.body.errors![0].extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', registry: 'gone' });
   });
 
   it('keeps answering for the others when the MLflow server stops mid-suite', async () => {
@@ -53,9 +53,9 @@ describe('backend faults through the gateway', () => {
     );
     expect(body.data.local).toEqual({ name: 'Shared' });
     expect(body.data.ml).toBeNull();
-    expect(body.errors[0].extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', registry: 'mlflow' });
+    expect(body.errors![0].extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', registry: 'mlflow' });
     const write = await postGraphQL(test.url, 'mutation { registerVersion(registry: "mlflow", name: "Shared", source: "s3://m/model") { version } }');
-    expect(write.body.errors[0].extensions.code).toBe('BACKEND_UNAVAILABLE');
+    expect(write.body.errors![0].extensions.code).toBe('BACKEND_UNAVAILABLE');
     const slots = await postGraphQL(test.url, '{ compareRegistries(name: "Shared") { registry found error { code } } }');
     expect(slots.body.data.compareRegistries).toEqual([
       { registry: 'local', found: true, error: null },
