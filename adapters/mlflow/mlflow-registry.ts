@@ -11,6 +11,7 @@ import {
   isRegistryError,
   isVersionKey,
   mapBounded,
+  pageByTokens,
   modelNotFound,
   versionNotFound,
   versionKeyId,
@@ -66,10 +67,7 @@ export interface MlflowRegistryOptions {
   onRequest?: (method: string, path: string, body?: unknown) => void;
 }
 
-type ModelCursor = { t: string | null; s: number };
 type VersionCursor = { v: number };
-const isModelCursor = (v: unknown): v is ModelCursor =>
-  typeof v === 'object' && v !== null && Number.isInteger((v as ModelCursor).s) && ['string', 'object'].includes(typeof (v as ModelCursor).t);
 const isVersionCursor = (v: unknown): v is VersionCursor => Number.isInteger((v as VersionCursor)?.v);
 
 /** MLflow's own cap on registered-model search pages. */
@@ -143,35 +141,22 @@ export class MlflowRegistry implements RegistryAdapter {
     if (query.nameContains) filters.push(nameContains(query.nameContains));
     for (const tag of query.tags ?? []) filters.push(tagEquals(tag.key, tag.value));
     const filter = and(...filters.map((f) => f.clause));
-    const start = page.after ? decodeCursor(page.after, isModelCursor) : { t: null, s: 0 };
-    const items: Model[] = [];
-    const cursors: string[] = [];
-    let token = start.t;
-    let skip = start.s;
-    for (;;) {
-      const response = await this.http.get<{ registered_models?: MlflowRegisteredModel[]; next_page_token?: string }>(
-        'registered-models/search',
-        {
+    return pageByTokens(page, {
+      fetch: async (token, size) => {
+        const response = await this.http.get<{ registered_models?: MlflowRegisteredModel[]; next_page_token?: string }>('registered-models/search', {
           filter: filter || undefined,
-          max_results: Math.min(MODEL_PAGE_MAX, page.first + 1 + skip),
+          max_results: Math.min(MODEL_PAGE_MAX, size),
           order_by: 'name ASC',
           page_token: token ?? undefined,
-        },
-      );
-      const batch = response.registered_models ?? [];
-      const next = response.next_page_token || null;
-      for (let i = skip; i < batch.length; i++) {
-        const model = toModel(this.id, batch[i]!);
-        if (!matchesModelQuery(model, query)) continue;
-        if (items.length === page.first) return { items, cursors, hasNextPage: true };
-        items.push(model);
-        // Resume after this item: the rest of this server page, or the next page when it was the last.
-        cursors.push(encodeCursor(i + 1 === batch.length && next ? { t: next, s: 0 } : { t: token, s: i + 1 }));
-      }
-      if (!next) return { items, cursors, hasNextPage: false };
-      token = next;
-      skip = 0;
-    }
+        });
+        return { items: response.registered_models ?? [], next: response.next_page_token || null };
+      },
+      convert: async (raw) =>
+        raw.map((m) => {
+          const model = toModel(this.id, m);
+          return matchesModelQuery(model, query) ? model : null;
+        }),
+    });
   }
 
   async getModel(name: string): Promise<Model | null> {

@@ -25,12 +25,11 @@ import {
   RegistryError,
   Stage,
   VersionOrder,
-  decodeCursor,
-  encodeCursor,
   invalidInput,
   isRegistryError,
   isVersionKey,
   mapBounded,
+  pageByTokens,
   modelNotFound,
   versionKeyId,
   versionNotFound,
@@ -84,9 +83,6 @@ const GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const GROUP_NAME_RULE = 'letters, digits and hyphens, starting and ending with a letter or digit, at most 63 (SageMaker)';
 const LIST_PAGE_MAX = 100;
 
-type ListCursor = { t: string | null; s: number };
-const isListCursor = (v: unknown): v is ListCursor =>
-  typeof v === 'object' && v !== null && Number.isInteger((v as ListCursor).s) && ['string', 'object'].includes(typeof (v as ListCursor).t);
 
 interface GroupInfo {
   arn: string;
@@ -156,46 +152,33 @@ export class SageMakerRegistry implements RegistryAdapter {
     for (const text of [query.nameContains, query.namePrefix]) {
       if (text && !/^[a-zA-Z0-9-]*$/.test(text)) return { items: [], cursors: [], hasNextPage: false };
     }
-    const start = page.after ? decodeCursor(page.after, isListCursor) : { t: null, s: 0 };
-    const items: Model[] = [];
-    const cursors: string[] = [];
-    let token = start.t;
-    let skip = start.s;
-    for (;;) {
-      const response = await this.call<ListModelPackageGroupsCommandOutput>(
-        'ListModelPackageGroups',
-        new ListModelPackageGroupsCommand({
-          // Only the prefix is sent: emulators differ on case in NameContains, and the exact check is ours anyway.
-          NameContains: query.namePrefix || undefined,
-          SortBy: 'Name',
-          SortOrder: 'Ascending',
-          MaxResults: Math.min(LIST_PAGE_MAX, page.first + 1 + skip),
-          NextToken: token ?? undefined,
+    return pageByTokens(page, {
+      fetch: async (token, size) => {
+        const response = await this.call<ListModelPackageGroupsCommandOutput>(
+          'ListModelPackageGroups',
+          new ListModelPackageGroupsCommand({
+            // Only the prefix is sent: emulators differ on case in NameContains, and the exact check is ours anyway.
+            NameContains: query.namePrefix || undefined,
+            SortBy: 'Name',
+            SortOrder: 'Ascending',
+            MaxResults: Math.min(LIST_PAGE_MAX, size),
+            NextToken: token ?? undefined,
+          }),
+        );
+        return { items: response.ModelPackageGroupSummaryList ?? [], next: response.NextToken || null };
+      },
+      convert: (batch) =>
+        mapBounded(batch, this.concurrency, async (g) => {
+          if (!matchesName(g.ModelPackageGroupName ?? '', query)) return null;
+          const model = await this.toModel(g.ModelPackageGroupName!, {
+            arn: g.ModelPackageGroupArn!,
+            description: g.ModelPackageGroupDescription || null,
+            createdAt: g.CreationTime ?? new Date(0),
+            packageArnPrefix: packagePrefix(g.ModelPackageGroupArn!, g.ModelPackageGroupName!),
+          });
+          return matchesTags(model.tags, query) ? model : null;
         }),
-      );
-      const batch = response.ModelPackageGroupSummaryList ?? [];
-      const next = response.NextToken || null;
-      const candidates = batch.slice(skip).filter((g) => matchesName(g.ModelPackageGroupName ?? '', query));
-      const models = await mapBounded(candidates, this.concurrency, async (g) =>
-        this.toModel(g.ModelPackageGroupName!, {
-          arn: g.ModelPackageGroupArn!,
-          description: g.ModelPackageGroupDescription || null,
-          createdAt: g.CreationTime ?? new Date(0),
-          packageArnPrefix: packagePrefix(g.ModelPackageGroupArn!, g.ModelPackageGroupName!),
-        }),
-      );
-      const byName = new Map(models.map((m) => [m.name, m]));
-      for (let i = skip; i < batch.length; i++) {
-        const model = byName.get(batch[i]!.ModelPackageGroupName ?? '');
-        if (!model || !matchesTags(model.tags, query)) continue;
-        if (items.length === page.first) return { items, cursors, hasNextPage: true };
-        items.push(model);
-        cursors.push(encodeCursor(i + 1 === batch.length && next ? { t: next, s: 0 } : { t: token, s: i + 1 }));
-      }
-      if (!next) return { items, cursors, hasNextPage: false };
-      token = next;
-      skip = 0;
-    }
+    });
   }
 
   async getModel(name: string): Promise<Model | null> {
@@ -253,40 +236,31 @@ export class SageMakerRegistry implements RegistryAdapter {
     const aliases = await this.aliasesOf(group);
     const stages = query.stages?.length ? new Set(query.stages) : null;
     const newestFirst = (query.order ?? VersionOrder.NEWEST_FIRST) === VersionOrder.NEWEST_FIRST;
-    const start = page.after ? decodeCursor(page.after, isListCursor) : { t: null, s: 0 };
-    const items: ModelVersion[] = [];
-    const cursors: string[] = [];
-    let token = start.t;
-    let skip = start.s;
-    for (;;) {
-      const response = await this.call<ListModelPackagesCommandOutput>(
-        'ListModelPackages',
-        new ListModelPackagesCommand({
-          ModelPackageGroupName: name,
-          ModelPackageType: 'Versioned',
-          SortBy: 'CreationTime',
-          SortOrder: newestFirst ? 'Descending' : 'Ascending',
-          MaxResults: stages ? LIST_PAGE_MAX : Math.min(LIST_PAGE_MAX, page.first + 1 + skip),
-          NextToken: token ?? undefined,
-        }),
-      );
-      const batch = response.ModelPackageSummaryList ?? [];
-      const next = response.NextToken || null;
+    return pageByTokens(page, {
+      fetch: async (token, size) => {
+        const response = await this.call<ListModelPackagesCommandOutput>(
+          'ListModelPackages',
+          new ListModelPackagesCommand({
+            ModelPackageGroupName: name,
+            ModelPackageType: 'Versioned',
+            SortBy: 'CreationTime',
+            SortOrder: newestFirst ? 'Descending' : 'Ascending',
+            MaxResults: Math.min(LIST_PAGE_MAX, size),
+            NextToken: token ?? undefined,
+          }),
+        );
+        return { items: response.ModelPackageSummaryList ?? [], next: response.NextToken || null };
+      },
       // Summaries lack metadata (tags, stage mirror), so each version is described.
-      const described = await mapBounded(batch.slice(skip), this.concurrency, (s) => this.describe(s.ModelPackageArn!));
-      for (let i = skip; i < batch.length; i++) {
-        const pkg = described[i - skip];
-        if (!pkg) continue;
-        const version = toVersion(this.id, name, pkg, aliases.get(String(pkg.ModelPackageVersion)) ?? []);
-        if (stages && !stages.has(version.stage)) continue;
-        if (items.length === page.first) return { items, cursors, hasNextPage: true };
-        items.push(version);
-        cursors.push(encodeCursor(i + 1 === batch.length && next ? { t: next, s: 0 } : { t: token, s: i + 1 }));
-      }
-      if (!next) return { items, cursors, hasNextPage: false };
-      token = next;
-      skip = 0;
-    }
+      convert: (batch) =>
+        mapBounded(batch, this.concurrency, async (s) => {
+          const pkg = await this.describe(s.ModelPackageArn!);
+          if (!pkg) return null;
+          const version = toVersion(this.id, name, pkg, aliases.get(String(pkg.ModelPackageVersion)) ?? []);
+          return stages && !stages.has(version.stage) ? null : version;
+        }),
+      size: (wanted, skip) => (stages ? LIST_PAGE_MAX : wanted + skip),
+    });
   }
 
   async getVersions(keys: readonly VersionKey[]): Promise<(ModelVersion | null)[]> {

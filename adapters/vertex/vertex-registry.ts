@@ -10,6 +10,7 @@ import {
   isRegistryError,
   isVersionKey,
   mapBounded,
+  pageByTokens,
   modelNotFound,
   versionKeyId,
   versionNotFound,
@@ -67,9 +68,6 @@ export interface VertexRegistryOptions {
   concurrency?: number;
 }
 
-type ListCursor = { t: string | null; s: number };
-const isListCursor = (v: unknown): v is ListCursor =>
-  typeof v === 'object' && v !== null && Number.isInteger((v as ListCursor).s) && ['string', 'object'].includes(typeof (v as ListCursor).t);
 type VersionCursor = { v: number };
 const isVersionCursor = (v: unknown): v is VersionCursor => Number.isInteger((v as VersionCursor)?.v);
 
@@ -142,39 +140,18 @@ export class VertexRegistry implements RegistryAdapter {
         filters.push(`labels.${MODEL_TAG_PREFIX}${tag.key}=${filterLiteral(tag.value)}`);
       }
     }
-    const start = page.after ? decodeCursor(page.after, isListCursor) : { t: null, s: 0 };
-    const items: Model[] = [];
-    const cursors: string[] = [];
-    let token = start.t;
-    let skip = start.s;
-    for (;;) {
-      const [batch, , response] = await this.call(() =>
-        this.client.listModels(
-          {
-            parent: this.parent,
-            filter: filters.join(' AND ') || undefined,
-            orderBy: 'display_name',
-            pageSize: Math.min(PAGE_MAX, page.first + 1 + skip),
-            pageToken: token ?? undefined,
-          },
-          { timeout: this.timeout, autoPaginate: false },
-        ),
-      );
-      const next = response?.nextPageToken || null;
-      const candidates = (batch as VertexModel[]).slice(skip).filter((m) => matchesModelQuery(m, query));
-      const models = await mapBounded(candidates, this.concurrency, (m) => this.toModel(m));
-      const byResource = new Map(models.map((m, i) => [candidates[i]!.name, m]));
-      for (let i = skip; i < batch.length; i++) {
-        const model = byResource.get((batch[i] as VertexModel).name);
-        if (!model) continue;
-        if (items.length === page.first) return { items, cursors, hasNextPage: true };
-        items.push(model);
-        cursors.push(encodeCursor(i + 1 === batch.length && next ? { t: next, s: 0 } : { t: token, s: i + 1 }));
-      }
-      if (!next) return { items, cursors, hasNextPage: false };
-      token = next;
-      skip = 0;
-    }
+    return pageByTokens(page, {
+      fetch: async (token, size) => {
+        const [batch, , response] = await this.call(() =>
+          this.client.listModels(
+            { parent: this.parent, filter: filters.join(' AND ') || undefined, orderBy: 'display_name', pageSize: Math.min(PAGE_MAX, size), pageToken: token ?? undefined },
+            { timeout: this.timeout, autoPaginate: false },
+          ),
+        );
+        return { items: batch as VertexModel[], next: response?.nextPageToken || null };
+      },
+      convert: (batch) => mapBounded(batch, this.concurrency, async (m) => (matchesModelQuery(m, query) ? this.toModel(m) : null)),
+    });
   }
 
   async getModel(name: string): Promise<Model | null> {

@@ -10,3 +10,4 @@ export * from './uri.ts';
 export * from './registry-set.ts';
 export * from './concurrency.ts';
 export * from './resilience.ts';
+export * from './token-pages.ts';
