@@ -161,3 +161,32 @@ describe('the GitHub Actions example', () => {
     for (const command of commands) expect(USAGE).toContain(`  ${command} `);
   });
 });
+
+describe('modelgate serve', () => {
+  it('runs the gateway from any directory, as npm start does', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { resolve } = await import('node:path');
+    const { waitForHttp } = await import('../support/peers/free-port.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'modelgate-serve-'));
+    const port = await freePort();
+    const bin = resolve('bin/modelgate.js');
+    const child = spawn(process.execPath, [bin, 'serve', '--port', String(port), '--data-dir', dir, '--demo'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c));
+    child.stderr.on('data', (c: Buffer) => (output += c));
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, () => (child.exitCode !== null ? `serve exited: ${output}` : null));
+      const { stdout } = await run(process.execPath, [bin, 'versions', 'list', '--model', 'ChurnPredictionModel'], {
+        cwd: dir,
+        env: { ...process.env, MODELGATE_URL: `http://127.0.0.1:${port}/graphql`, MODELGATE_TOKEN: '', NO_COLOR: '1' },
+      });
+      expect(stdout.split('\n')[1]).toMatch(/^3\s+NONE\s+1\.0\.2\s/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
