@@ -477,7 +477,7 @@ export class VertexRegistry implements RegistryAdapter {
   }
 
   private async allVersions(modelName: string): Promise<VertexModel[]> {
-    const [versions] = await this.call(() => this.client.listModelVersions({ name: modelName, pageSize: PAGE_MAX }, { timeout: this.timeout }));
+    const [versions] = await this.call(() => this.client.listModelVersions({ name: modelName }, { timeout: this.timeout }));
     return versions as VertexModel[];
   }
 
