@@ -41,7 +41,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     }
     log.warn({ host: config.server.host }, 'no authentication configured: serving loopback only, every caller is an administrator');
   }
-  const registries = options.registries ?? createRegistries(config);
+  const registries = options.registries ?? (await createRegistries(config));
   const store = await openStore(config.store.url, join(config.dataDir, 'modelgate-store.db'));
   const services = { registries, store, lifecycle: new Lifecycle(registries, store, toPolicies(config.policies)) };
   const httpServer: Server = createServer();

@@ -42,7 +42,7 @@ describe('configuration', () => {
     expect(problem({ server: { corsOrigins: ['http://ok.example/path'] } })).toMatch(/server\.corsOrigins\.0/);
   });
 
-  it('reads MLflow registries with defaults, and names a missing credential variable', () => {
+  it('reads MLflow registries with defaults, and names a missing credential variable', async () => {
     const config = resolveConfig({
       registries: [{ id: 'ml', kind: 'mlflow', trackingUri: 'http://mlflow.internal:5000', auth: { type: 'bearer' } }],
     });
@@ -52,22 +52,24 @@ describe('configuration', () => {
       timeoutMs: 10_000,
       auth: { type: 'bearer', tokenEnv: 'MLFLOW_TRACKING_TOKEN' },
     });
-    expect(() => createRegistries(config, {})).toThrow(/registries\.ml\.auth\.tokenEnv: environment variable MLFLOW_TRACKING_TOKEN is not set/);
+    await expect(createRegistries(config, {})).rejects.toThrow(/registries\.ml\.auth\.tokenEnv: environment variable MLFLOW_TRACKING_TOKEN is not set/);
     expect(problem({ registries: [{ id: 'ml', kind: 'mlflow', trackingUri: 'ftp://x' }] })).toMatch(/registries\.0\.trackingUri/);
     expect(problem({ registries: [{ id: 'ml', kind: 'mlflow', trackingUri: 'http://x', stageMode: 'labels' }] })).toMatch(/registries\.0\.stageMode/);
   });
 
-  it('reads SageMaker registries and checks the region', () => {
+  it('reads SageMaker registries and checks the region', async () => {
     const config = resolveConfig({ registries: [{ id: 'aws', kind: 'sagemaker', region: 'eu-west-1' }] });
     expect(config.registries[0]).toMatchObject({ kind: 'sagemaker', region: 'eu-west-1', maxAttempts: 3, timeoutMs: 10_000 });
-    expect(createRegistries(config, {}).get('aws').kind).toBe('sagemaker');
+    const registries = await createRegistries(config, {});
+    expect(registries.get('aws').kind).toBe('sagemaker');
+    await registries.close();
     expect(problem({ registries: [{ id: 'aws', kind: 'sagemaker', region: 'Europe' }] })).toMatch(/registries\.0\.region: must be an AWS region/);
   });
 
   it('reads Vertex registries with their defaults', async () => {
     const config = resolveConfig({ registries: [{ id: 'gcp', kind: 'vertex', project: 'my-project-1', location: 'us-central1' }] });
     expect(config.registries[0]).toMatchObject({ kind: 'vertex', productionIsDefault: true, timeoutMs: 30_000 });
-    const registries = createRegistries(config, {});
+    const registries = await createRegistries(config, {});
     expect(registries.get('gcp').kind).toBe('vertex');
     await registries.close();
     expect(problem({ registries: [{ id: 'gcp', kind: 'vertex', project: 'P', location: 'us-central1' }] })).toMatch(/registries\.0\.project/);
