@@ -68,3 +68,54 @@ describe('backend faults through the gateway', () => {
     expect(masked).not.toMatch(/ECONNREFUSED.*at |\.ts:\d+/);
   });
 });
+
+describe('backend credentials stay out of logs and errors', () => {
+  it('never shows the MLflow token, even when MLflow refuses it or fails', async () => {
+    const { createServer } = await import('node:http');
+    const token = 'mlflow-secret-token-9f2c77';
+    let seen = '';
+    let calls = 0;
+    const stub = createServer((req, res) => {
+      seen = req.headers.authorization ?? '';
+      calls++;
+      res.statusCode = calls % 2 ? 401 : 500;
+      res.end(calls % 2 ? 'Unauthorized' : '<html>boom</html>');
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    const port = (stub.address() as { port: number }).port;
+    const { resolveConfig } = await import('../../src/server/config.ts');
+    const { startGateway } = await import('../../src/server/gateway.ts');
+    const { pino } = await import('pino');
+    const { Writable } = await import('node:stream');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const logs: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) });
+    process.env.MODELGATE_TEST_MLFLOW_TOKEN = token;
+    const gateway = await startGateway(
+      resolveConfig(
+        {
+          server: { port: 0 },
+          log: { level: 'debug' },
+          registries: [{ id: 'ml', kind: 'mlflow', trackingUri: `http://127.0.0.1:${port}`, readAttempts: 1, auth: { type: 'bearer', tokenEnv: 'MODELGATE_TEST_MLFLOW_TOKEN' } }],
+        },
+        { dataDir: mkdtempSync(join(tmpdir(), 'modelgate-secret-')) },
+      ),
+      { log: pino({ level: 'debug' }, sink) },
+    );
+    try {
+      for (const query of ['{ model(name: "x") { name } }', '{ model(name: "y") { name } }', 'mutation { createModel(name: "z") { name } }', '{ registries { health { ok message } } }']) {
+        const { body } = await postGraphQL(gateway.url, query);
+        expect(JSON.stringify(body)).not.toContain(token);
+      }
+      const audit = await postGraphQL(gateway.url, '{ auditLog { detail after } }');
+      expect(JSON.stringify(audit.body)).not.toContain(token);
+      expect(seen).toBe(`Bearer ${token}`);
+      expect(logs.join('')).not.toContain(token);
+    } finally {
+      delete process.env.MODELGATE_TEST_MLFLOW_TOKEN;
+      await gateway.stop();
+      await new Promise((r) => stub.close(r));
+    }
+  });
+});
