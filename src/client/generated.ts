@@ -564,7 +564,7 @@ export type Query = {
   registries: Array<Registry>;
   /** One registry; the default when id is omitted */
   registry: Registry;
-  /** The version a model URI points at: models:/Name/3, models:/Name/Production, models:/Name/latest, models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there. */
+  /** The version a model URI points at: models:/Name/3, models:/Name/Production, models:/Name/latest, models:/Name/semver:^1.2 (npm range), models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there. */
   resolveVersion: ModelVersion;
   /** Walks the whole audit hash chain */
   verifyAudit: AuditVerification;

@@ -35,7 +35,7 @@ export class VersionResolver {
   @Query(() => ModelVersionType, {
     description:
       'The version a model URI points at: models:/Name/3, models:/Name/Production, models:/Name/latest, ' +
-      'models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there.',
+      'models:/Name/semver:^1.2 (npm range), models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there.',
   })
   resolveVersion(@Arg('uri', () => String) uri: string, @Ctx() ctx: GatewayContext) {
     const parsed = parseModelUri(uri);
