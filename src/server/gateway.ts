@@ -14,6 +14,7 @@ import { Authenticator, type AuthConfig } from './authenticate.ts';
 import { createRequestHandler } from './http.ts';
 import { createLogger } from './logger.ts';
 import { createRegistries } from './registries.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { toPolicies } from './policies.ts';
 import { openStore, type GatewayStore } from '../store/index.ts';
 import { Lifecycle } from '../workflows/lifecycle.ts';
@@ -41,7 +42,8 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     }
     log.warn({ host: config.server.host }, 'no authentication configured: serving loopback only, every caller is an administrator');
   }
-  const registries = options.registries ?? (await createRegistries(config));
+  const metrics = new GatewayMetrics();
+  const registries = options.registries ?? (await createRegistries(config, process.env, metrics));
   const store = await openStore(config.store.url, join(config.dataDir, 'modelgate-store.db'));
   const services = { registries, store, lifecycle: new Lifecycle(registries, store, toPolicies(config.policies)) };
   const httpServer: Server = createServer();
@@ -82,6 +84,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       log,
       corsOrigins: config.server.corsOrigins,
       authenticator,
+      metrics,
       bodyLimitBytes: config.server.bodyLimitBytes,
     }),
   );

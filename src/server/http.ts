@@ -8,6 +8,7 @@ import { createContext, type GatewayContext, type GatewayServices } from '../gra
 import { requestScope } from '../graphql/errors.ts';
 import { probe } from '../graphql/registry/registry.resolver.ts';
 import type { Authenticator } from './authenticate.ts';
+import type { GatewayMetrics } from './metrics.ts';
 
 export interface HttpOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -16,6 +17,7 @@ export interface HttpOptions {
   corsOrigins: readonly string[];
   bodyLimitBytes: number;
   authenticator: Authenticator;
+  metrics: GatewayMetrics;
 }
 
 class BodyTooLarge extends Error {}
@@ -31,15 +33,21 @@ export function createRequestHandler(options: HttpOptions) {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const started = performance.now();
     res.once('finish', () => {
+      options.metrics.recordRequest(url.pathname, res.statusCode, (performance.now() - started) / 1000);
       const entry = { requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) };
-      // Probes hit often; keep them out of the info stream.
-      if (url.pathname === '/healthz' || url.pathname === '/readyz') log.debug(entry, 'request');
+      // Probes and scrapes hit often; keep them out of the info stream.
+      if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') log.debug(entry, 'request');
       else log.info(entry, 'request');
     });
     try {
       if (!applyCors(req, res, options.corsOrigins)) return;
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') return await ready(res, registries);
+      if (url.pathname === '/metrics') {
+        res.setHeader('content-type', options.metrics.registry.contentType);
+        res.end(await options.metrics.registry.metrics());
+        return;
+      }
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the API is at /graphql' });
 
       let access;

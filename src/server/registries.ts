@@ -4,6 +4,7 @@ import { RegistrySet, enforceInputRules, withResilience, type RegistryAdapter } 
 /** A backend gets 60 s per call at most; five unavailable answers in a row stop calls for 30 s. */
 const DEFAULT_RESILIENCE = { deadlineMs: 60_000, failureThreshold: 5, cooldownMs: 30_000 };
 import { ConfigError, type RegistryConfig, type ResolvedConfig } from './config.ts';
+import type { GatewayMetrics } from './metrics.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -77,10 +78,12 @@ function mlflowAuth(config: Extract<RegistryConfig, { kind: 'mlflow' }>, env: En
   }
 }
 
-export async function createRegistries(config: ResolvedConfig, env: Env = process.env): Promise<RegistrySet> {
+export async function createRegistries(config: ResolvedConfig, env: Env = process.env, metrics?: GatewayMetrics): Promise<RegistrySet> {
   const adapters: RegistryAdapter[] = [];
   for (const registry of config.registries) {
-    adapters.push(enforceInputRules(withResilience(await createAdapter(registry, env), { ...DEFAULT_RESILIENCE, ...registry.resilience })));
+    const adapter = await createAdapter(registry, env);
+    const measured = metrics ? metrics.instrument(adapter) : adapter;
+    adapters.push(enforceInputRules(withResilience(measured, { ...DEFAULT_RESILIENCE, ...registry.resilience })));
   }
   return new RegistrySet(adapters, config.defaultRegistry);
 }
