@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type Alias, type Model, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, type Alias, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
 
 export interface ModelRow {
   id: number;
@@ -72,6 +72,6 @@ export function toVersion(registry: string, row: VersionRow, tags: Tags, aliases
     updatedAt: new Date(row.updated_at),
     createdBy: row.created_by,
     semver: row.semver,
-    signature: row.signature ? (JSON.parse(row.signature) as Signature) : null,
+    signature: parseSignature(row.signature),
   };
 }

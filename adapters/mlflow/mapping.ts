@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type Model, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
 
 /* JSON shapes of MLflow's REST API (mlflow/protos/model_registry.proto, service.proto). */
 
@@ -126,15 +126,4 @@ function toStatus(status: string | undefined): VersionStatus {
   if (status === 'PENDING_REGISTRATION') return VersionStatus.PENDING_REGISTRATION;
   if (status === 'FAILED_REGISTRATION') return VersionStatus.FAILED_REGISTRATION;
   return VersionStatus.READY;
-}
-
-/** A signature written by modelgate; anything unreadable is reported as absent rather than guessed. */
-export function parseSignature(text: string | undefined): Signature | null {
-  if (!text) return null;
-  try {
-    const value = JSON.parse(text) as Signature;
-    return Array.isArray(value.inputs) && Array.isArray(value.outputs) ? value : null;
-  } catch {
-    return null;
-  }
 }

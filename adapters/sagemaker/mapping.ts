@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
 
 /* CustomerMetadataProperties keys modelgate writes next to the user's tags. */
 export const META = {
@@ -107,14 +107,4 @@ export function readMetrics(pkg: PackageDescription): { metrics: Record<string, 
     }
   }
   return { metrics, params };
-}
-
-function parseSignature(text: string | undefined): Signature | null {
-  if (!text) return null;
-  try {
-    const value = JSON.parse(text) as Signature;
-    return Array.isArray(value.inputs) && Array.isArray(value.outputs) ? value : null;
-  } catch {
-    return null;
-  }
 }

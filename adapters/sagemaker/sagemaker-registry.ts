@@ -343,9 +343,8 @@ export class SageMakerRegistry implements RegistryAdapter {
   async deleteVersion(key: VersionKey): Promise<void> {
     const { group, version } = await this.requirePackage(key);
     await this.call('DeleteModelPackage', new DeleteModelPackageCommand({ ModelPackageName: group.packageArnPrefix + key.version }));
-    const stale = [...(await this.aliasesOf(group))].filter(([number]) => number === key.version).flatMap(([, names]) => names);
-    if (stale.length || version.aliases.length) {
-      await this.call('DeleteTags', new DeleteTagsCommand({ ResourceArn: group.arn, TagKeys: stale.map((a) => ALIAS_TAG + a) }));
+    if (version.aliases.length) {
+      await this.call('DeleteTags', new DeleteTagsCommand({ ResourceArn: group.arn, TagKeys: version.aliases.map((a) => ALIAS_TAG + a) }));
     }
   }
 

@@ -12,6 +12,8 @@ export const STAGE_ALIASES: Partial<Record<Stage, string>> = { [Stage.STAGING]: 
 export const DEFAULT_ALIAS = 'default';
 
 export const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
+/** Vertex's alias rule (model_service.proto). */
+export const VERTEX_ALIAS = /^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$/;
 export const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
 /** The subset of google.cloud.aiplatform.v1.Model the mapping reads. */

@@ -42,6 +42,7 @@ import {
   MODEL_TAG_PREFIX,
   STAGE_ALIASES,
   STAGE_LABEL,
+  VERTEX_ALIAS,
   filterLiteral,
   fromValue,
   modelLabels,
@@ -370,7 +371,7 @@ export class VertexRegistry implements RegistryAdapter {
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion | null> {
     const model = await this.findModel(name);
-    if (!model || !/^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$/.test(alias)) return null;
+    if (!model || !VERTEX_ALIAS.test(alias)) return null;
     const found = await this.fetchVersion(`${model.name}@${alias}`);
     return found ? toVersion(this.id, found) : null;
   }
@@ -511,8 +512,8 @@ export class VertexRegistry implements RegistryAdapter {
     if (alias === DEFAULT_ALIAS || Object.values(STAGE_ALIASES).includes(alias)) {
       throw invalidInput(`Alias '${alias}' is managed on Vertex (default, staging, production follow the stage); use transitionStage`);
     }
-    if (!/^[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]$/.test(alias)) {
-      throw invalidInput(`Alias '${alias}' breaks Vertex's rule: [a-z][a-zA-Z0-9-]{0,126}[a-z0-9]`);
+    if (!VERTEX_ALIAS.test(alias)) {
+      throw invalidInput(`Alias '${alias}' breaks Vertex's rule: ${VERTEX_ALIAS.source.slice(1, -1)}`);
     }
   }
 

@@ -13,7 +13,7 @@ import {
   type GatewayClient,
   type Stage,
 } from '../client/index.ts';
-import { bold, green, red, table } from './output.ts';
+import { green, red, table } from './output.ts';
 
 export const EXIT = { OK: 0, FAILED: 1, UNUSABLE: 2, APPROVAL_PENDING: 3 } as const;
 
@@ -217,4 +217,3 @@ export async function auditVerify(ctx: CommandContext): Promise<number> {
   return v.ok ? EXIT.OK : EXIT.FAILED;
 }
 
-export { bold };

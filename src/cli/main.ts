@@ -56,7 +56,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
     json: values.json === true,
     print: out,
   };
-  const [command, sub, arg] = positionals;
+  const [command, sub] = positionals;
   try {
     switch (command) {
       case 'validate':
@@ -83,7 +83,6 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
         if (sub === 'verify') return await commands.auditVerify(ctx);
         break;
     }
-    void arg;
     err(`modelgate: unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
     return EXIT.UNUSABLE;
   } catch (error) {

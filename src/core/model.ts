@@ -49,6 +49,17 @@ export interface Signature {
   outputs: SignatureField[];
 }
 
+/** A signature stored as JSON by modelgate; anything unreadable is reported as absent rather than guessed. */
+export function parseSignature(text: string | null | undefined): Signature | null {
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as Signature;
+    return Array.isArray(value?.inputs) && Array.isArray(value?.outputs) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface ModelVersion {
   registry: string;
   name: string;
