@@ -1,27 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { Stage } from '../../src/core/index.ts';
-import { freePort, waitForHttp } from '../support/peers/free-port.ts';
+import { freePort } from '../support/peers/free-port.ts';
+import { startPeerProcess, type PeerProcess } from '../support/peers/peer-process.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
 
 /** A real gateway process: `tsx src/server/main.ts --config FILE`, stopped after. */
-async function startGatewayProcess(config: string): Promise<{ url: string; process: ChildProcess; output: () => string }> {
+async function startGatewayProcess(config: string): Promise<{ url: string } & PeerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--config', config, '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MODELGATE_CONFIG: '' },
-  });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output = (output + c).slice(-8000)));
-  child.stderr!.on('data', (c: Buffer) => (output = (output + c).slice(-8000)));
-  let exited: string | null = null;
-  child.once('exit', (code) => (exited = `gateway exited with ${code}: ${output}`));
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, () => exited);
-  return { url: `http://127.0.0.1:${port}/graphql`, process: child, output: () => output };
+  const peer = await startPeerProcess(
+    'gateway',
+    process.execPath,
+    ['--import', 'tsx', 'src/server/main.ts', '--config', config, '--port', String(port)],
+    `http://127.0.0.1:${port}/healthz`,
+    { env: { ...process.env, MODELGATE_CONFIG: '' } },
+  );
+  return { url: `http://127.0.0.1:${port}/graphql`, stop: peer.stop };
 }
 
 describe('two gateway processes on one PostgreSQL store', () => {
@@ -55,8 +52,7 @@ describe('two gateway processes on one PostgreSQL store', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const gateway of gateways) gateway.process.kill('SIGTERM');
-    await Promise.all(gateways.map((g) => new Promise((r) => (g.process.exitCode !== null ? r(null) : g.process.once('exit', r)))));
+    await Promise.all(gateways.map((g) => g.stop()));
     await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });

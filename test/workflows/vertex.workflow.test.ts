@@ -1,16 +1,4 @@
-import { VertexRegistry } from '../../adapters/vertex/index.ts';
-import { standinClientOptions } from '../support/vertex/vertex-client.ts';
-import { startVertexStandin } from '../support/vertex/vertex-standin.ts';
+import { vertexSubject } from '../support/vertex/vertex-client.ts';
 import { defineWorkflowSuite } from './workflow-suite.ts';
 
-defineWorkflowSuite('vertex (stand-in)', async () => {
-  const standin = await startVertexStandin();
-  const adapter = new VertexRegistry({ id: 'vertex', project: 'test-project', location: 'us-central1', clientOptions: standinClientOptions(standin) });
-  return {
-    adapter,
-    teardown: async () => {
-      await adapter.close();
-      await standin.stop();
-    },
-  };
-});
+defineWorkflowSuite('vertex (stand-in)', () => vertexSubject());

@@ -16,3 +16,18 @@ export function standinClientOptions(standin: VertexStandin) {
 export function standinModelClient(standin: VertexStandin): v1.ModelServiceClient {
   return new v1.ModelServiceClient(standinClientOptions(standin) as never);
 }
+
+/** The Vertex adapter on a fresh stand-in, torn down together: the subject of the shared suites. */
+export async function vertexSubject(id = 'vertex') {
+  const { startVertexStandin } = await import('./vertex-standin.ts');
+  const { VertexRegistry } = await import('../../../adapters/vertex/index.ts');
+  const standin = await startVertexStandin();
+  const adapter = new VertexRegistry({ id, project: 'test-project', location: 'us-central1', clientOptions: standinClientOptions(standin) });
+  return {
+    adapter,
+    teardown: async () => {
+      await adapter.close();
+      await standin.stop();
+    },
+  };
+}
