@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { RegistrySet } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
+import type { Catalog } from '../workflows/catalog.ts';
+import type { Caller } from '../workflows/command.ts';
 import type { Lifecycle } from '../workflows/lifecycle.ts';
-import { LOCAL_ADMIN, authorize, type Action, type Principal } from './access.ts';
+import { LOCAL_ADMIN, authorize, can, type Action, type Principal } from './access.ts';
 import { RequestLoaders } from './loaders.ts';
 
 /** What every resolver gets for one request. */
@@ -10,7 +12,10 @@ export interface GatewayContext {
   registries: RegistrySet;
   store: GatewayStore;
   lifecycle: Lifecycle;
+  catalog: Catalog;
   loaders: RequestLoaders;
+  /** The caller as the command pipeline sees it: who, what they may do, which caches to drop after a change. */
+  caller: Caller;
   requestId: string;
   /** Who is asking ('anonymous' without authentication), as recorded in audit events. */
   principal: string;
@@ -24,16 +29,25 @@ export interface GatewayServices {
   registries: RegistrySet;
   store: GatewayStore;
   lifecycle: Lifecycle;
+  catalog: Catalog;
 }
 
 export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN): GatewayContext {
+  const loaders = new RequestLoaders(services.registries);
+  const check = (action: Action, registry: string, model: string | null) => authorize(access, action, registry, model);
   return {
     ...services,
-    loaders: new RequestLoaders(services.registries),
+    loaders,
     requestId,
     principal: access.id,
     access,
-    authorize: (action, registry, model) => authorize(access, action, registry, model),
+    authorize: check,
+    caller: {
+      principal: access.id,
+      authorize: check,
+      sees: (registry, model) => can(access, 'read', registry, model),
+      changed: (registry) => loaders.for(registry).clear(),
+    },
     log,
   };
 }

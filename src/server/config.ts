@@ -166,7 +166,21 @@ export const configSchema = z
     registries: z.array(registry).min(1).optional(),
     defaultRegistry: registryId.optional(),
     /** The gateway's own state: SQLite under dataDir by default, or a postgres:// URL. */
-    store: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
+    store: z
+      .strictObject({
+        url: z.string().min(1).optional(),
+        /** PostgreSQL connections per gateway process; at most half of them hold model locks. */
+        poolSize: z.number().int().min(2).max(200).default(10),
+        /** Open intents (a crash, a write past its deadline) are reconciled at start and every intervalMs. */
+        reconcile: z
+          .strictObject({
+            intervalMs: z.number().int().min(100).max(86_400_000).default(30_000),
+            /** An intent of a live process is left alone this long: its late write may still land. */
+            graceMs: z.number().int().min(0).max(86_400_000).default(120_000),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     policies: z.array(policy).default([]),
     /** API keys and/or OIDC tokens; without it the gateway serves loopback only, every caller an administrator. */
     auth: auth.optional(),

@@ -16,9 +16,11 @@ import { createLogger } from './logger.ts';
 import { createRegistries } from './registries.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { toPolicies } from './policies.ts';
-import { openStore, type GatewayStore } from '../store/index.ts';
-import { Lifecycle } from '../workflows/lifecycle.ts';
-import { join } from 'node:path';
+import { claimDataDir, isPostgresUrl, openStore, sqliteStorePath, type GatewayStore } from '../store/index.ts';
+import type { Reconciler } from '../workflows/reconcile.ts';
+import { createWorkflows } from '../workflows/services.ts';
+import type { GatewayServices } from '../graphql/context.ts';
+import { dirname, join, resolve } from 'node:path';
 
 export interface RunningGateway {
   /** http://host:port/graphql */
@@ -43,9 +45,26 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     log.warn({ host: config.server.host }, 'no authentication configured: serving loopback only, every caller is an administrator');
   }
   const metrics = new GatewayMetrics();
-  const registries = options.registries ?? (await createRegistries(config, process.env, metrics));
-  const store = await openStore(config.store.url, join(config.dataDir, 'modelgate-store.db'));
-  const services = { registries, store, lifecycle: new Lifecycle(registries, store, toPolicies(config.policies)) };
+  // The embedded store's locks are in-process: its directory gets one owner, or two processes could hand out one semver twice.
+  const defaultStorePath = join(config.dataDir, 'modelgate-store.db');
+  const claim = isPostgresUrl(config.store.url) ? null : claimDataDir(dirname(resolve(sqliteStorePath(config.store.url, defaultStorePath))));
+  let services: GatewayServices;
+  let reconciler: Reconciler;
+  try {
+    const registries = options.registries ?? (await createRegistries(config, process.env, metrics));
+    const store = await openStore(config.store.url, defaultStorePath, { poolSize: config.store.poolSize });
+    const workflows = createWorkflows(registries, store, toPolicies(config.policies), { graceMs: config.store.reconcile.graceMs, log });
+    reconciler = workflows.reconciler;
+    services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog };
+  } catch (error) {
+    claim?.release();
+    throw error;
+  }
+  const { registries, store } = services;
+  // What a crash or a late write left open is settled before the first request is served.
+  const reconciled = await reconciler.sweep();
+  if (reconciled) log.info({ reconciled }, 'reconciled open intents left by an earlier run');
+  reconciler.start(config.store.reconcile.intervalMs);
   const httpServer: Server = createServer();
   const schema = await gatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
@@ -101,9 +120,11 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     store,
     log,
     async stop() {
+      reconciler.stop();
       await apollo.stop();
       await registries.close();
       await store.close();
+      claim?.release();
     },
   };
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, resolveConfig, type ConfigOverrides, type ResolvedConfig } from './config.ts';
 import { loadDemo } from './demo.ts';
 import { startGateway } from './gateway.ts';
+import { DataDirInUse } from '../store/index.ts';
 
 const USAGE = `Usage: modelgate serve [--config FILE] [--host HOST] [--port PORT] [--data-dir DIR] [--demo]
 
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   try {
     gateway = await startGateway(options.config);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof DataDirInUse)) throw error;
     console.error(error.message);
     process.exit(2);
   }

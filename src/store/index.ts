@@ -2,13 +2,19 @@ export * from './types.ts';
 export { SqliteStore } from './sqlite-store.ts';
 export { PostgresStore } from './postgres-store.ts';
 export { verifyChain, auditHash, GENESIS_HASH } from './audit-chain.ts';
+export { claimDataDir, DataDirInUse } from './data-dir.ts';
 
 import { PostgresStore } from './postgres-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { GatewayStore } from './types.ts';
 
 /** SQLite under the data directory by default; PostgreSQL when the url says postgres://. */
-export async function openStore(url: string | undefined, defaultSqlitePath: string): Promise<GatewayStore> {
-  if (url && /^postgres(ql)?:\/\//.test(url)) return PostgresStore.open(url);
-  return new SqliteStore(url?.replace(/^sqlite:/, '') || defaultSqlitePath);
+export const isPostgresUrl = (url: string | undefined): url is string => Boolean(url && /^postgres(ql)?:\/\//.test(url));
+
+/** Where the embedded store lives: `store.url` as a path (or `sqlite:` path), else the default. */
+export const sqliteStorePath = (url: string | undefined, defaultPath: string) => url?.replace(/^sqlite:/, '') || defaultPath;
+
+export async function openStore(url: string | undefined, defaultSqlitePath: string, options: { poolSize?: number } = {}): Promise<GatewayStore> {
+  if (isPostgresUrl(url)) return PostgresStore.open(url, options);
+  return new SqliteStore(sqliteStorePath(url, defaultSqlitePath));
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { GENESIS_HASH, auditHash, verifyChain } from './audit-chain.ts';
 import { KeyLock } from './key-lock.ts';
-import { fromApprovalRow, fromAuditRow, type ApprovalRow, type AuditRow } from './rows.ts';
+import { fromApprovalRow, fromAuditRow, fromIntentRow, intentOf, type ApprovalRow, type AuditRow, type IntentRow } from './rows.ts';
+import { Slots } from './slots.ts';
 import {
   ApprovalStatus,
   type ApprovalRequest,
@@ -10,8 +11,10 @@ import {
   type AuditQuery,
   type GatewayStore,
   type NewAuditEvent,
+  type CommandOutcome,
+  type IdempotentOutcome,
+  type OpenIntent,
   type ProductionRecord,
-  type StoredOutcome,
 } from './types.ts';
 
 /** Advisory lock key that serialises audit appends across gateway processes. */
@@ -42,21 +45,44 @@ const MIGRATIONS = [
   CREATE INDEX IF NOT EXISTS modelgate_production_by_model ON modelgate_production_history (registry, model, id);
   CREATE TABLE IF NOT EXISTS modelgate_outcomes (scope TEXT NOT NULL, key TEXT NOT NULL, outcome TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (scope, key));
   `,
+  `
+  CREATE TABLE IF NOT EXISTS modelgate_intents (
+    id TEXT PRIMARY KEY, seq BIGINT NOT NULL, owner TEXT NOT NULL, opened_at TEXT NOT NULL, principal TEXT NOT NULL,
+    action TEXT NOT NULL, registry TEXT NOT NULL, model TEXT NOT NULL, version TEXT, plan TEXT NOT NULL, closed_by BIGINT
+  );
+  CREATE INDEX IF NOT EXISTS modelgate_intents_open ON modelgate_intents (opened_at) WHERE closed_by IS NULL;
+  DROP TABLE IF EXISTS modelgate_outcomes;
+  CREATE TABLE IF NOT EXISTS modelgate_idempotency (scope TEXT PRIMARY KEY, args_hash TEXT NOT NULL, value TEXT NOT NULL, at TEXT NOT NULL);
+  `,
 ];
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool; at most half of them ever hold a model lock, so the work under a lock always finds one. */
+  poolSize?: number;
+}
 
 /** The store in PostgreSQL: shared by several gateway processes, locks are advisory locks. */
 export class PostgresStore implements GatewayStore {
   readonly kind = 'postgres' as const;
+  readonly owner = randomUUID();
   private readonly pool: pg.Pool;
   private readonly locks = new KeyLock();
+  private readonly lockSlots: Slots;
+  /** Holds this process's owner lock for its lifetime, outside the pool. */
+  private readonly ownerSession: pg.Client;
 
-  private constructor(url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 10 });
+  private constructor(url: string, options: PostgresStoreOptions) {
+    const size = Math.max(2, options.poolSize ?? 10);
+    this.pool = new pg.Pool({ connectionString: url, max: size });
+    this.lockSlots = new Slots(Math.floor(size / 2));
+    this.ownerSession = new pg.Client({ connectionString: url });
   }
 
-  static async open(url: string): Promise<PostgresStore> {
-    const store = new PostgresStore(url);
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const store = new PostgresStore(url, options);
     await store.migrate();
+    await store.ownerSession.connect();
+    await store.ownerSession.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [ownerLockKey(store.owner)]);
     return store;
   }
 
@@ -74,20 +100,23 @@ export class PostgresStore implements GatewayStore {
   }
 
   async appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
-    return this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-      const { rows } = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM modelgate_audit_events ORDER BY seq DESC LIMIT 1');
-      const seq = Number(rows[0]?.seq ?? 0) + 1;
-      const prevHash = rows[0]?.hash ?? GENESIS_HASH;
-      const at = new Date();
-      const hash = auditHash(prevHash, seq, at, event);
-      await client.query(
-        `INSERT INTO modelgate_audit_events (seq, at, principal, action, registry, model, version, before, after, result, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [seq, at.toISOString(), event.principal, event.action, event.registry, event.model, event.version, json(event.before), json(event.after), event.result, event.detail, prevHash, hash],
-      );
-      return { ...event, seq, at, prevHash, hash };
-    });
+    return this.transaction((client) => this.appendWith(client, event));
+  }
+
+  /** Appends one event inside the caller's transaction; the audit lock orders appends across processes. */
+  private async appendWith(client: pg.PoolClient, event: NewAuditEvent): Promise<AuditEvent> {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+    const { rows } = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM modelgate_audit_events ORDER BY seq DESC LIMIT 1');
+    const seq = Number(rows[0]?.seq ?? 0) + 1;
+    const prevHash = rows[0]?.hash ?? GENESIS_HASH;
+    const at = new Date();
+    const hash = auditHash(prevHash, seq, at, event);
+    await client.query(
+      `INSERT INTO modelgate_audit_events (seq, at, principal, action, registry, model, version, before, after, result, detail, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [seq, at.toISOString(), event.principal, event.action, event.registry, event.model, event.version, json(event.before), json(event.after), event.result, event.detail, prevHash, hash],
+    );
+    return { ...event, seq, at, prevHash, hash };
   }
 
   async listAudit(query: AuditQuery): Promise<AuditEvent[]> {
@@ -137,7 +166,11 @@ export class PostgresStore implements GatewayStore {
   }
 
   async recordProduction(record: Omit<ProductionRecord, 'at'>): Promise<void> {
-    await this.pool.query('INSERT INTO modelgate_production_history (registry, model, version, at, by) VALUES ($1, $2, $3, $4, $5)', [
+    await this.insertProduction(this.pool, record);
+  }
+
+  private async insertProduction(db: pg.Pool | pg.PoolClient, record: Omit<ProductionRecord, 'at'>): Promise<void> {
+    await db.query('INSERT INTO modelgate_production_history (registry, model, version, at, by) VALUES ($1, $2, $3, $4, $5)', [
       record.registry, record.model, record.version, new Date().toISOString(), record.by]);
   }
 
@@ -149,34 +182,84 @@ export class PostgresStore implements GatewayStore {
     return rows.map((r) => ({ ...r, at: new Date(r.at) }));
   }
 
-  async getOutcome(scope: string, key: string): Promise<StoredOutcome | null> {
-    const { rows } = await this.pool.query<{ outcome: string }>('SELECT outcome FROM modelgate_outcomes WHERE scope = $1 AND key = $2', [scope, key]);
-    return rows[0] ? (JSON.parse(rows[0].outcome) as StoredOutcome) : null;
-  }
-
-  async saveOutcome(scope: string, key: string, outcome: StoredOutcome): Promise<void> {
-    await this.pool.query('INSERT INTO modelgate_outcomes (scope, key, outcome, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-      scope, key, JSON.stringify(outcome), new Date().toISOString()]);
-  }
-
-  /** In-process first (so one process holds one connection per key), then a session advisory lock. */
-  withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
-    return this.locks.run(key, async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
-        try {
-          return await work();
-        } finally {
-          await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-        }
-      } finally {
-        client.release();
-      }
+  async openIntent(event: NewAuditEvent, plan: unknown): Promise<OpenIntent> {
+    return this.transaction(async (client) => {
+      const intent = intentOf(await this.appendWith(client, event), this.owner, plan);
+      await client.query(
+        'INSERT INTO modelgate_intents (id, seq, owner, opened_at, principal, action, registry, model, version, plan) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        [intent.id, intent.seq, intent.owner, intent.openedAt.toISOString(), intent.principal, intent.action, intent.registry, intent.model, intent.version, JSON.stringify(plan)],
+      );
+      return intent;
     });
   }
 
+  async recordOutcome(outcome: CommandOutcome): Promise<AuditEvent> {
+    return this.transaction(async (client) => {
+      const appended = await this.appendWith(client, outcome.event);
+      if (outcome.closes) await client.query('UPDATE modelgate_intents SET closed_by = $1 WHERE id = $2 AND closed_by IS NULL', [appended.seq, outcome.closes]);
+      if (outcome.production) await this.insertProduction(client, outcome.production);
+      const once = outcome.idempotency;
+      if (once) {
+        await client.query('INSERT INTO modelgate_idempotency (scope, args_hash, value, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+          once.scope, once.argsHash, JSON.stringify(once.value), appended.at.toISOString()]);
+      }
+      return appended;
+    });
+  }
+
+  async openIntents(): Promise<OpenIntent[]> {
+    const { rows } = await this.pool.query<IntentRow>('SELECT * FROM modelgate_intents WHERE closed_by IS NULL ORDER BY seq');
+    return rows.map(fromIntentRow);
+  }
+
+  /** A live gateway process holds its owner lock for as long as it runs; a dead one's lock went with its session. */
+  async ownerAlive(owner: string): Promise<boolean> {
+    if (owner === this.owner) return true;
+    const client = await this.pool.connect();
+    try {
+      const { rows } = await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [ownerLockKey(owner)]);
+      if (rows[0]?.got) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [ownerLockKey(owner)]);
+      return !rows[0]?.got;
+    } finally {
+      client.release();
+    }
+  }
+
+  async getIdempotent(scope: string): Promise<IdempotentOutcome | null> {
+    const { rows } = await this.pool.query<{ scope: string; args_hash: string; value: string }>(
+      'SELECT scope, args_hash, value FROM modelgate_idempotency WHERE scope = $1',
+      [scope],
+    );
+    return rows[0] ? { scope: rows[0].scope, argsHash: rows[0].args_hash, value: JSON.parse(rows[0].value) } : null;
+  }
+
+  /**
+   * In-process first (one connection per key per process), then a session advisory lock on a
+   * connection of its own. Lock holders never take more than half the pool, so the work under a
+   * lock (audit appends, history) always finds a connection: no lock waits on its own work.
+   */
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.locks.run(key, () =>
+      this.lockSlots.run(async () => {
+        const client = await this.pool.connect();
+        let broken = false;
+        try {
+          await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+          try {
+            return await work();
+          } finally {
+            await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => (broken = true));
+          }
+        } finally {
+          // A connection whose unlock failed may still hold the lock: drop it rather than pool it.
+          client.release(broken);
+        }
+      }),
+    );
+  }
+
   async close(): Promise<void> {
+    await this.ownerSession.end().catch(() => undefined);
     await this.pool.end();
   }
 
@@ -195,5 +278,7 @@ export class PostgresStore implements GatewayStore {
     }
   }
 }
+
+const ownerLockKey = (owner: string) => `modelgate-owner:${owner}`;
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));

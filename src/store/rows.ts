@@ -1,5 +1,6 @@
 import type { Stage } from '../core/index.ts';
-import type { ApprovalRequest, ApprovalStatus, AuditEvent } from './types.ts';
+import { randomUUID } from 'node:crypto';
+import type { ApprovalRequest, ApprovalStatus, AuditEvent, OpenIntent } from './types.ts';
 
 export interface AuditRow {
   seq: number | string;
@@ -74,5 +75,49 @@ export function fromApprovalRow(row: ApprovalRow): ApprovalRequest {
     decidedBy: row.decided_by,
     decidedAt: row.decided_at ? new Date(row.decided_at) : null,
     reason: row.reason,
+  };
+}
+
+export interface IntentRow {
+  id: string;
+  seq: number | string;
+  owner: string;
+  opened_at: string | Date;
+  principal: string;
+  action: string;
+  registry: string;
+  model: string;
+  version: string | null;
+  plan: string;
+}
+
+export function fromIntentRow(row: IntentRow): OpenIntent {
+  return {
+    id: row.id,
+    seq: Number(row.seq),
+    owner: row.owner,
+    openedAt: new Date(row.opened_at),
+    principal: row.principal,
+    action: row.action,
+    registry: row.registry,
+    model: row.model,
+    version: row.version,
+    plan: JSON.parse(row.plan),
+  };
+}
+
+/** The intent an appended audit event opens. */
+export function intentOf(event: AuditEvent, owner: string, plan: unknown): OpenIntent {
+  return {
+    id: randomUUID(),
+    seq: event.seq,
+    owner,
+    openedAt: event.at,
+    principal: event.principal,
+    action: event.action,
+    registry: event.registry ?? '',
+    model: event.model ?? '',
+    version: event.version,
+    plan,
   };
 }

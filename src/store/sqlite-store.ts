@@ -11,10 +11,12 @@ import {
   type AuditQuery,
   type GatewayStore,
   type NewAuditEvent,
+  type CommandOutcome,
+  type IdempotentOutcome,
+  type OpenIntent,
   type ProductionRecord,
-  type StoredOutcome,
 } from './types.ts';
-import { fromApprovalRow, fromAuditRow, type ApprovalRow, type AuditRow } from './rows.ts';
+import { fromApprovalRow, fromAuditRow, fromIntentRow, intentOf, type ApprovalRow, type AuditRow, type IntentRow } from './rows.ts';
 
 const MIGRATIONS = [
   `
@@ -39,11 +41,22 @@ const MIGRATIONS = [
   CREATE INDEX production_by_model ON production_history (registry, model, id);
   CREATE TABLE outcomes (scope TEXT NOT NULL, key TEXT NOT NULL, outcome TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (scope, key));
   `,
+  `
+  CREATE TABLE intents (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, owner TEXT NOT NULL, opened_at TEXT NOT NULL, principal TEXT NOT NULL,
+    action TEXT NOT NULL, registry TEXT NOT NULL, model TEXT NOT NULL, version TEXT, plan TEXT NOT NULL, closed_by INTEGER
+  );
+  CREATE INDEX intents_open ON intents (opened_at) WHERE closed_by IS NULL;
+  -- keys were global per registry; a key now belongs to one call (registry, model, operation, principal) and its arguments
+  DROP TABLE outcomes;
+  CREATE TABLE idempotency (scope TEXT PRIMARY KEY, args_hash TEXT NOT NULL, value TEXT NOT NULL, at TEXT NOT NULL);
+  `,
 ];
 
 /** The store in one SQLite file under the data directory; locks are in-process. */
 export class SqliteStore implements GatewayStore {
   readonly kind = 'sqlite' as const;
+  readonly owner = randomUUID();
   private readonly db: Database.Database;
   private readonly locks = new KeyLock();
 
@@ -63,22 +76,23 @@ export class SqliteStore implements GatewayStore {
   }
 
   async appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
-    return this.db
-      .transaction(() => {
-        const last = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-        const seq = (last?.seq ?? 0) + 1;
-        const prevHash = last?.hash ?? GENESIS_HASH;
-        const at = new Date();
-        const hash = auditHash(prevHash, seq, at, event);
-        this.db
-          .prepare(
-            `INSERT INTO audit_events (seq, at, principal, action, registry, model, version, before, after, result, detail, prev_hash, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(seq, at.toISOString(), event.principal, event.action, event.registry, event.model, event.version, json(event.before), json(event.after), event.result, event.detail, prevHash, hash);
-        return { ...event, seq, at, prevHash, hash };
-      })
-      .immediate();
+    return this.db.transaction(() => this.appendRow(event)).immediate();
+  }
+
+  /** Appends one event; the caller holds the write transaction. */
+  private appendRow(event: NewAuditEvent): AuditEvent {
+    const last = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const seq = (last?.seq ?? 0) + 1;
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const at = new Date();
+    const hash = auditHash(prevHash, seq, at, event);
+    this.db
+      .prepare(
+        `INSERT INTO audit_events (seq, at, principal, action, registry, model, version, before, after, result, detail, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(seq, at.toISOString(), event.principal, event.action, event.registry, event.model, event.version, json(event.before), json(event.after), event.result, event.detail, prevHash, hash);
+    return { ...event, seq, at, prevHash, hash };
   }
 
   async listAudit(query: AuditQuery): Promise<AuditEvent[]> {
@@ -144,6 +158,10 @@ export class SqliteStore implements GatewayStore {
   }
 
   async recordProduction(record: Omit<ProductionRecord, 'at'>): Promise<void> {
+    this.insertProduction(record);
+  }
+
+  private insertProduction(record: Omit<ProductionRecord, 'at'>): void {
     this.db.prepare('INSERT INTO production_history (registry, model, version, at, by) VALUES (?, ?, ?, ?, ?)').run(
       record.registry, record.model, record.version, new Date().toISOString(), record.by);
   }
@@ -155,13 +173,47 @@ export class SqliteStore implements GatewayStore {
     return rows.map((r) => ({ ...r, at: new Date(r.at) }));
   }
 
-  async getOutcome(scope: string, key: string): Promise<StoredOutcome | null> {
-    const row = this.db.prepare('SELECT outcome FROM outcomes WHERE scope = ? AND key = ?').get(scope, key) as { outcome: string } | undefined;
-    return row ? (JSON.parse(row.outcome) as StoredOutcome) : null;
+  async openIntent(event: NewAuditEvent, plan: unknown): Promise<OpenIntent> {
+    return this.db
+      .transaction(() => {
+        const appended = this.appendRow(event);
+        const intent = intentOf(appended, this.owner, plan);
+        this.db
+          .prepare('INSERT INTO intents (id, seq, owner, opened_at, principal, action, registry, model, version, plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(intent.id, intent.seq, intent.owner, intent.openedAt.toISOString(), intent.principal, intent.action, intent.registry, intent.model, intent.version, JSON.stringify(plan));
+        return intent;
+      })
+      .immediate();
   }
 
-  async saveOutcome(scope: string, key: string, outcome: StoredOutcome): Promise<void> {
-    this.db.prepare('INSERT OR IGNORE INTO outcomes (scope, key, outcome, at) VALUES (?, ?, ?, ?)').run(scope, key, JSON.stringify(outcome), new Date().toISOString());
+  async recordOutcome(outcome: CommandOutcome): Promise<AuditEvent> {
+    return this.db
+      .transaction(() => {
+        const appended = this.appendRow(outcome.event);
+        if (outcome.closes) this.db.prepare('UPDATE intents SET closed_by = ? WHERE id = ? AND closed_by IS NULL').run(appended.seq, outcome.closes);
+        if (outcome.production) this.insertProduction(outcome.production);
+        const once = outcome.idempotency;
+        if (once) {
+          this.db.prepare('INSERT OR IGNORE INTO idempotency (scope, args_hash, value, at) VALUES (?, ?, ?, ?)').run(once.scope, once.argsHash, JSON.stringify(once.value), appended.at.toISOString());
+        }
+        return appended;
+      })
+      .immediate();
+  }
+
+  async openIntents(): Promise<OpenIntent[]> {
+    const rows = this.db.prepare('SELECT * FROM intents WHERE closed_by IS NULL ORDER BY seq').all() as IntentRow[];
+    return rows.map(fromIntentRow);
+  }
+
+  /** One process owns a data directory (see data-dir.ts), so intents of any other owner are orphans. */
+  async ownerAlive(owner: string): Promise<boolean> {
+    return owner === this.owner;
+  }
+
+  async getIdempotent(scope: string): Promise<IdempotentOutcome | null> {
+    const row = this.db.prepare('SELECT scope, args_hash, value FROM idempotency WHERE scope = ?').get(scope) as { scope: string; args_hash: string; value: string } | undefined;
+    return row ? { scope: row.scope, argsHash: row.args_hash, value: JSON.parse(row.value) } : null;
   }
 
   withLock<T>(key: string, work: () => Promise<T>): Promise<T> {

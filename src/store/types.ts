@@ -74,8 +74,39 @@ export interface ProductionRecord {
   by: string;
 }
 
-/** A stored outcome of an idempotent call: its value, or the coded error it ended in. */
-export type StoredOutcome = { ok: unknown } | { error: { code: string; message: string; details?: unknown } };
+/** A write-ahead intent: appended before a command's first backend write, closed by its outcome. */
+export interface OpenIntent {
+  id: string;
+  /** The audit event that opened it. */
+  seq: number;
+  /** The gateway process that opened it; another process reconciles it only once that one is gone. */
+  owner: string;
+  openedAt: Date;
+  principal: string;
+  action: string;
+  registry: string;
+  model: string;
+  version: string | null;
+  /** What the command set out to do, for reconciliation (JSON). */
+  plan: unknown;
+}
+
+/** The stored result of a call made with an idempotency key, bound to a hash of its arguments. */
+export interface IdempotentOutcome {
+  /** registry, model, operation, principal and key: one call's own slot. */
+  scope: string;
+  argsHash: string;
+  value: unknown;
+}
+
+/** Everything a command's outcome writes, in one store transaction. */
+export interface CommandOutcome {
+  event: NewAuditEvent;
+  /** The intent this outcome closes. */
+  closes?: string | null;
+  production?: Omit<ProductionRecord, 'at'> | null;
+  idempotency?: IdempotentOutcome | null;
+}
 
 /** The gateway's own state, the same on SQLite and PostgreSQL. */
 export interface GatewayStore {
@@ -94,8 +125,17 @@ export interface GatewayStore {
   /** Versions that were promoted to PRODUCTION, newest first. */
   productionHistory(registry: string, model: string): Promise<ProductionRecord[]>;
 
-  getOutcome(scope: string, key: string): Promise<StoredOutcome | null>;
-  saveOutcome(scope: string, key: string, outcome: StoredOutcome): Promise<void>;
+  /** This process's id as an intent owner. */
+  readonly owner: string;
+  /** Appends the intent's audit event and records it as open, in one transaction. */
+  openIntent(event: NewAuditEvent, plan: unknown): Promise<OpenIntent>;
+  /** Appends the outcome event and, in the same transaction, closes its intent, records production and the idempotent result. */
+  recordOutcome(outcome: CommandOutcome): Promise<AuditEvent>;
+  openIntents(): Promise<OpenIntent[]>;
+  /** Whether the process that opened intents as `owner` may still be working on them. */
+  ownerAlive(owner: string): Promise<boolean>;
+
+  getIdempotent(scope: string): Promise<IdempotentOutcome | null>;
 
   /** Runs `work` while holding `key` exclusively (across processes on PostgreSQL). */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;

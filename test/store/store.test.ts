@@ -115,10 +115,24 @@ describe.each([
     await store.recordProduction({ registry: 'local', model: 'hist', version: '1', by: 'alice' });
     await store.recordProduction({ registry: 'local', model: 'hist', version: '3', by: 'bob' });
     expect((await store.productionHistory('local', 'hist')).map((r) => r.version)).toEqual(['3', '1']);
-    await store.saveOutcome('promote', 'k1', { ok: { version: '3' } });
-    await store.saveOutcome('promote', 'k1', { ok: { version: '4' } });
-    expect(await store.getOutcome('promote', 'k1')).toEqual({ ok: { version: '3' } });
-    expect(await store.getOutcome('promote', 'nope')).toBeNull();
+    const outcome = (version: string) => ({ event: { principal: 'alice', action: 'promote', registry: 'local', model: 'hist', version, before: null, after: null, result: 'OK', detail: null } });
+    await store.recordOutcome({ ...outcome('3'), idempotency: { scope: 'k1', argsHash: 'h3', value: { version: '3' } } });
+    await store.recordOutcome({ ...outcome('4'), idempotency: { scope: 'k1', argsHash: 'h4', value: { version: '4' } } });
+    expect(await store.getIdempotent('k1')).toEqual({ scope: 'k1', argsHash: 'h3', value: { version: '3' } });
+    expect(await store.getIdempotent('nope')).toBeNull();
+  });
+
+  it('opens an intent with its audit event and closes it with the outcome, history included, in one step', async () => {
+    const base = { principal: 'alice', action: 'promote', registry: 'local', model: 'intent', version: '2', before: null, detail: null };
+    const intent = await store.openIntent({ ...base, after: { stage: 'PRODUCTION' }, result: 'INTENT' }, { kind: 'stage', version: '2' });
+    expect(intent).toMatchObject({ owner: store.owner, action: 'promote', model: 'intent', version: '2', plan: { kind: 'stage', version: '2' } });
+    expect((await store.openIntents()).map((i) => i.id)).toContain(intent.id);
+    expect(await store.ownerAlive(store.owner)).toBe(true);
+    const closed = await store.recordOutcome({ event: { ...base, after: null, result: 'OK' }, closes: intent.id, production: { registry: 'local', model: 'intent', version: '2', by: 'alice' } });
+    expect(closed.seq).toBe(intent.seq + 1);
+    expect((await store.openIntents()).map((i) => i.id)).not.toContain(intent.id);
+    expect((await store.productionHistory('local', 'intent')).map((r) => r.version)).toEqual(['2']);
+    expect((await store.verifyAudit()).ok).toBe(true);
   });
 
   it('serialises work under one lock key, and not across keys', async () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { ErrorCode, RegistrySet, Stage, enforceInputRules, withResilience, type RegistryAdapter } from '../../src/core/index.ts';
 import { SqliteStore } from '../../src/store/index.ts';
-import { Lifecycle } from '../../src/workflows/lifecycle.ts';
+import { createWorkflows } from '../../src/workflows/services.ts';
+import { as } from '../support/callers.ts';
 import { expectCode } from '../contract/adapter-contract.ts';
 
 /** The local registry without its atomic archive step, failing setStage(…, ARCHIVED) as told. */
@@ -35,7 +36,7 @@ async function setup(plan: { failArchive: boolean; failRestore: boolean }) {
   await registry.setStage({ name: 'm', version: '1' }, Stage.PRODUCTION);
   await registry.setStage({ name: 'm', version: '2' }, Stage.STAGING);
   const store = new SqliteStore(':memory:');
-  const lifecycle = new Lifecycle(new RegistrySet([registry], 'local'), store, []);
+  const { lifecycle } = createWorkflows(new RegistrySet([registry], 'local'), store, []);
   const stages = async () => (await local.listVersions('m', {}, { first: 5 })).items.map((v) => `${v.version}:${v.stage}`);
   return { lifecycle, store, stages };
 }
@@ -43,21 +44,28 @@ async function setup(plan: { failArchive: boolean; failRestore: boolean }) {
 describe('a promotion interrupted between steps', () => {
   it('is undone when archiving the old production version fails, and audited', async () => {
     const { lifecycle, store, stages } = await setup({ failArchive: true, failRestore: false });
-    const error = await expectCode(lifecycle.promote({ name: 'm', version: '2', targetStage: Stage.PRODUCTION, principal: 'ci' }), ErrorCode.BACKEND_UNAVAILABLE);
+    const error = await expectCode(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION }), ErrorCode.BACKEND_UNAVAILABLE);
     expect(error.message).toContain('undone: it is back in STAGING');
     expect(await stages()).toEqual(['2:STAGING', '1:PRODUCTION']);
-    const [event] = (await store.listAudit({ model: 'm', limit: 10 })).filter((e) => e.action === 'promote');
-    expect(event).toMatchObject({ result: 'BACKEND_UNAVAILABLE', after: { undone: true } });
+    const events = await store.listAudit({ model: 'm', limit: 10 });
+    expect(events.map((e) => `${e.action}:${e.result}`)).toEqual(['promote:INTENT', 'promote:BACKEND_UNAVAILABLE', 'reconcile:RECONCILED']);
+    expect(events[1]).toMatchObject({ after: { undone: true } });
+    // Read back at once: the move did not happen, and the intent is closed saying so.
+    expect(events[2]).toMatchObject({ after: { outcome: 'NOT_APPLIED', stage: 'STAGING' } });
+    expect(await store.openIntents()).toEqual([]);
   });
 
   it('reports the exact state when it cannot be undone, never two PRODUCTION versions silently', async () => {
     const { lifecycle, store, stages } = await setup({ failArchive: true, failRestore: true });
-    const error = await expectCode(lifecycle.promote({ name: 'm', version: '2', targetStage: Stage.PRODUCTION, principal: 'ci' }), ErrorCode.CONFLICT);
+    const error = await expectCode(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION }), ErrorCode.CONFLICT);
     expect(await stages()).toEqual(['2:PRODUCTION', '1:PRODUCTION']);
     expect(error.message).toContain('2=PRODUCTION, 1=PRODUCTION');
     expect(error.details).toMatchObject({ undone: false, state: { '1': 'PRODUCTION', '2': 'PRODUCTION' } });
-    const [event] = (await store.listAudit({ model: 'm', limit: 10 })).filter((e) => e.action === 'promote');
-    expect(event).toMatchObject({ result: 'CONFLICT', after: { undone: false } });
+    const events = (await store.listAudit({ model: 'm', limit: 10 })).filter((e) => e.action === 'promote');
+    expect(events.map((e) => e.result)).toEqual(['INTENT', 'CONFLICT']);
+    expect(events[1]).toMatchObject({ after: { undone: false } });
+    // The backend still refuses to archive, so the intent stays open for the reconciler's next sweep.
+    expect(await store.openIntents()).toHaveLength(1);
   });
 });
 

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RegistrySet, Stage, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
 import { SqliteStore, type GatewayStore } from '../../src/store/index.ts';
 import { bestVersion, compareVersions } from '../../src/workflows/compare.ts';
-import { Lifecycle, PromotionStatus, RollbackRule } from '../../src/workflows/lifecycle.ts';
+import { PromotionStatus, RollbackRule, type Lifecycle } from '../../src/workflows/lifecycle.ts';
+import { createWorkflows } from '../../src/workflows/services.ts';
+import { as } from '../support/callers.ts';
 import type { Policy } from '../../src/workflows/policy.ts';
 import { registerVersion } from '../../src/workflows/register.ts';
 import { expectCode, type ContractSubject } from '../contract/adapter-contract.ts';
@@ -49,15 +51,15 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
     const name = `Churn-${randomUUID().slice(0, 8)}`;
     const alice = 'alice';
     const bob = 'bob';
-    const promote = (version: string, targetStage: Stage, extra: { principal?: string; dryRun?: boolean; idempotencyKey?: string } = {}) =>
-      lifecycle.promote({ name, version, targetStage, principal: extra.principal ?? alice, dryRun: extra.dryRun, idempotencyKey: extra.idempotencyKey });
+    const promote = (version: string, targetStage: Stage, extra: { principal?: string; dryRun?: boolean; idempotencyKey?: string; comment?: string } = {}) =>
+      lifecycle.promote(as(extra.principal ?? alice), { name, version, targetStage, dryRun: extra.dryRun, idempotencyKey: extra.idempotencyKey, comment: extra.comment });
     const stageOf = async (version: string) => (await registry.getVersions([{ name, version }]))[0]?.stage;
 
     beforeAll(async () => {
       subject = await setup();
       registry = enforceInputRules(subject.adapter);
       store = new SqliteStore(':memory:');
-      lifecycle = new Lifecycle(new RegistrySet([registry], registry.id), store, SEED_POLICIES);
+      lifecycle = createWorkflows(new RegistrySet([registry], registry.id), store, SEED_POLICIES).lifecycle;
       const seed = [
         { description: 'Baseline logistic regression', metrics: { accuracy: 0.88, f1_score: 0.84 } },
         { description: 'Gradient boosting', metrics: { accuracy: 0.92, f1_score: 0.89 } },
@@ -100,14 +102,35 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
     });
 
     it('passes the staging gate, once per idempotency key', async () => {
-      const first = await promote('2', Stage.STAGING, { idempotencyKey: `stage-2-${name}` });
+      const key = `stage-2-${name}`;
+      // A dry run with the key is neither stored nor answered from the store.
+      expect((await promote('2', Stage.STAGING, { idempotencyKey: key, dryRun: true })).status).toBe(PromotionStatus.DRY_RUN);
+      const first = await promote('2', Stage.STAGING, { idempotencyKey: key });
       expect(first.status).toBe(PromotionStatus.PROMOTED);
+      expect(first.replayed).toBeUndefined();
       expect(await stageOf('2')).toBe(Stage.STAGING);
-      const again = await promote('2', Stage.STAGING, { idempotencyKey: `stage-2-${name}` });
-      expect(again.status).toBe(PromotionStatus.PROMOTED);
-      expect(again.version.version).toBe('2');
-      const events = (await store.listAudit({ model: name, limit: 100 })).filter((e) => e.action === 'promote' && e.result === 'OK' && e.version === '2');
-      expect(events).toHaveLength(1);
+      const again = await promote('2', Stage.STAGING, { idempotencyKey: key });
+      expect(again).toMatchObject({ status: PromotionStatus.PROMOTED, replayed: true, version: { version: '2' } });
+      expect((await promote('2', Stage.STAGING, { idempotencyKey: key, dryRun: true })).status).toBe(PromotionStatus.DRY_RUN);
+      const events = (await store.listAudit({ model: name, limit: 100 })).filter((e) => e.action === 'promote' && e.version === '2');
+      expect(events.filter((e) => e.result === 'OK')).toHaveLength(1);
+      expect(events.filter((e) => e.result === 'REPLAYED')).toHaveLength(1);
+    });
+
+    it('binds an idempotency key to its call: other arguments are CONFLICT, another principal has its own key', async () => {
+      const key = `bound-${name}`;
+      await promote('3', Stage.STAGING, { idempotencyKey: key });
+      const reused = await expectCode(promote('3', Stage.STAGING, { idempotencyKey: key, comment: 'other arguments' }), ErrorCode.CONFLICT);
+      expect(reused.message).toContain('other arguments');
+      // The same key from bob is bob's own call: it runs, and is not alice's stored outcome.
+      const bobs = await promote('3', Stage.STAGING, { idempotencyKey: key, principal: bob });
+      expect(bobs.replayed).toBeUndefined();
+      // A refusal is not stored: after fixing the state, the same key runs again.
+      const refusedKey = `refused-${name}`;
+      await expectCode(promote('4', Stage.STAGING, { idempotencyKey: refusedKey }), ErrorCode.GATE_FAILED);
+      await expectCode(promote('4', Stage.STAGING, { idempotencyKey: refusedKey }), ErrorCode.GATE_FAILED);
+      const refusals = (await store.listAudit({ model: name, limit: 200 })).filter((e) => e.action === 'promote' && e.version === '4' && e.result === 'GATE_FAILED');
+      expect(refusals.length).toBeGreaterThanOrEqual(2);
     });
 
     it('holds production behind its gates, then opens an approval request', async () => {
@@ -118,20 +141,19 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       expect(pending.status).toBe(PromotionStatus.PENDING_APPROVAL);
       expect(pending.approvalRequest).toMatchObject({ status: 'PENDING', requestedBy: alice, requiredApprovals: 1 });
       expect(await stageOf('2')).toBe(Stage.STAGING);
-      await expectCode(lifecycle.approve(pending.approvalRequest!.id, alice, 'self'), ErrorCode.FORBIDDEN);
-      const approved = await lifecycle.approve(pending.approvalRequest!.id, bob, 'looks good');
+      await expectCode(lifecycle.approve(as(alice), pending.approvalRequest!.id, 'self'), ErrorCode.FORBIDDEN);
+      const approved = await lifecycle.approve(as(bob), pending.approvalRequest!.id, 'looks good');
       expect(approved.request.status).toBe('APPROVED');
       expect(approved.promotion?.version).toMatchObject({ version: '2', stage: Stage.PRODUCTION });
       expect(approved.promotion?.version.tags).toMatchObject({ validated: 'true', promoted_by: bob });
       expect(approved.promotion?.version.tags.promoted_at).toBeTruthy();
-      await expectCode(lifecycle.approve(pending.approvalRequest!.id, 'carol', null), ErrorCode.CONFLICT);
+      await expectCode(lifecycle.approve(as('carol'), pending.approvalRequest!.id, null), ErrorCode.CONFLICT);
     });
 
     it('archives the previous production version when a new one is approved', async () => {
-      await promote('3', Stage.STAGING);
       await registry.setTags({ name, version: '3' }, { validated: 'true' }, []);
       const pending = await promote('3', Stage.PRODUCTION);
-      const approved = await lifecycle.approve(pending.approvalRequest!.id, bob, null);
+      const approved = await lifecycle.approve(as(bob), pending.approvalRequest!.id, null);
       expect(approved.promotion?.archived.map((v) => v.version)).toEqual(['2']);
       expect([await stageOf('2'), await stageOf('3')]).toEqual([Stage.ARCHIVED, Stage.PRODUCTION]);
     });
@@ -145,7 +167,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
     });
 
     it('rolls back to the previous production version from the recorded history', async () => {
-      const rolled = await lifecycle.rollback({ name, reason: 'latency regression', principal: alice });
+      const rolled = await lifecycle.rollback(as(alice), { name, reason: 'latency regression' });
       expect(rolled.rule).toBe(RollbackRule.PRODUCTION_HISTORY);
       expect(rolled.to.version).toBe('2');
       expect(rolled.from.map((v) => v.version)).toEqual(['3']);
@@ -156,9 +178,9 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
     });
 
     it('rolls back on degradation beyond the tolerance, and not within it', async () => {
-      const fine = await lifecycle.checkDegradation({ name, metric: 'accuracy', observed: 0.9, tolerance: 0.05, autoRollback: true, principal: alice });
+      const fine = await lifecycle.checkDegradation(as(alice), { name, metric: 'accuracy', observed: 0.9, tolerance: 0.05, autoRollback: true });
       expect(fine).toMatchObject({ degraded: false, recorded: 0.92, rollback: null });
-      const bad = await lifecycle.checkDegradation({ name, metric: 'accuracy', observed: 0.8, tolerance: 0.05, autoRollback: true, principal: alice });
+      const bad = await lifecycle.checkDegradation(as(alice), { name, metric: 'accuracy', observed: 0.8, tolerance: 0.05, autoRollback: true });
       expect(bad.degraded).toBe(true);
       expect(bad.rollback?.to.version).toBe('3');
       expect(await stageOf('2')).toBe(Stage.ARCHIVED);
@@ -169,7 +191,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       const lonely = `Lonely-${randomUUID().slice(0, 8)}`;
       await registerVersion(registry, { name: lonely, source: 's3://models/lonely/1' });
       await registry.setStage({ name: lonely, version: '1' }, Stage.PRODUCTION);
-      await expectCode(lifecycle.rollback({ name: lonely, reason: 'why not', principal: alice }), ErrorCode.NO_ROLLBACK_TARGET);
+      await expectCode(lifecycle.rollback(as(alice), { name: lonely, reason: 'why not' }), ErrorCode.NO_ROLLBACK_TARGET);
       expect((await registry.getVersions([{ name: lonely, version: '1' }]))[0]?.stage).toBe(Stage.PRODUCTION);
     });
 

@@ -1,11 +1,11 @@
 import { Arg, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { ErrorCode, RegistryError, pageRequest, type Stage as StageValue } from '../../core/index.ts';
+import { pageRequest, type Stage as StageValue } from '../../core/index.ts';
 import { bestVersion, compareRegistries } from '../../workflows/compare.ts';
 import { ApprovalStatus } from '../../store/index.ts';
 import { Stage } from '../common/enums.ts';
 import { entries } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
-import { can, promoteAction } from '../access.ts';
+import { can } from '../access.ts';
 import {
   ApprovalOutcomeType,
   ApprovalRequestType,
@@ -110,47 +110,36 @@ export class LifecycleResolver {
     @Arg('idempotencyKey', () => String, optionalString) idempotencyKey: string | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    if (idempotencyKey !== null && !/^[\w.:-]{1,128}$/.test(idempotencyKey)) {
-      throw new RegistryError(ErrorCode.INVALID_INPUT, 'idempotencyKey must be 1-128 letters, digits, _ . : -');
-    }
-    ctx.authorize(promoteAction(targetStage), ctx.registries.get(registry).id, name);
-    const result = await ctx.lifecycle.promote({ registry, name, version, targetStage, dryRun, comment, idempotencyKey, principal: ctx.principal });
-    ctx.loaders.for(registry).clear();
-    return result;
+    const result = await ctx.lifecycle.promote(ctx.caller, { registry, name, version, targetStage, dryRun, comment, idempotencyKey });
+    return { ...result, replayed: result.replayed ?? false };
   }
 
   @Mutation(() => ApprovalOutcomeType, { description: 'Approves a pending request; the last required approval re-checks the gates and promotes' })
   async approve(@Arg('id', () => ID) id: string, @Arg('comment', () => String, optionalString) comment: string | null, @Ctx() ctx: GatewayContext) {
-    await this.authorizeRequest(ctx, id);
-    const outcome = await ctx.lifecycle.approve(id, ctx.principal, comment);
-    ctx.loaders.for(outcome.request.registry).clear();
-    return outcome;
+    const outcome = await ctx.lifecycle.approve(ctx.caller, id, comment);
+    return { ...outcome, promotion: outcome.promotion && { ...outcome.promotion, replayed: false } };
   }
 
   @Mutation(() => ApprovalRequestType)
-  async reject(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GatewayContext) {
-    await this.authorizeRequest(ctx, id);
-    return ctx.lifecycle.reject(id, ctx.principal, reason);
+  reject(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GatewayContext) {
+    return ctx.lifecycle.reject(ctx.caller, id, reason);
   }
 
   @Mutation(() => RollbackResultType, {
     description: 'Returns PRODUCTION to toVersion, or to the previous production version (history), else the highest ARCHIVED',
   })
-  async rollback(
+  rollback(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String) name: string,
     @Arg('toVersion', () => String, optionalString) toVersion: string | null,
     @Arg('reason', () => String) reason: string,
     @Ctx() ctx: GatewayContext,
   ) {
-    ctx.authorize('rollback', ctx.registries.get(registry).id, name);
-    const result = await ctx.lifecycle.rollback({ registry, name, toVersion, reason, principal: ctx.principal });
-    ctx.loaders.for(registry).clear();
-    return result;
+    return ctx.lifecycle.rollback(ctx.caller, { registry, name, toVersion, reason });
   }
 
   @Mutation(() => DegradationResultType, { description: 'Compares a live metric with the production version; rolls back when worse by more than tolerance and autoRollback' })
-  async checkDegradation(
+  checkDegradation(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String) name: string,
     @Arg('metric', () => String) metric: string,
@@ -160,16 +149,6 @@ export class LifecycleResolver {
     @Arg('autoRollback', () => Boolean, { defaultValue: false }) autoRollback: boolean,
     @Ctx() ctx: GatewayContext,
   ) {
-    ctx.authorize(autoRollback ? 'rollback' : 'read', ctx.registries.get(registry).id, name);
-    const result = await ctx.lifecycle.checkDegradation({ registry, name, metric, observed, tolerance, goal, autoRollback, principal: ctx.principal });
-    ctx.loaders.for(registry).clear();
-    return result;
-  }
-
-  /** Approving needs the approver role on the request's registry and model. */
-  private async authorizeRequest(ctx: GatewayContext, id: string): Promise<void> {
-    const request = await ctx.store.getApproval(id);
-    if (!request) throw new RegistryError(ErrorCode.NOT_FOUND, `No approval request ${id}`);
-    ctx.authorize('approve', request.registry, request.model);
+    return ctx.lifecycle.checkDegradation(ctx.caller, { registry, name, metric, observed, tolerance, goal, autoRollback });
   }
 }

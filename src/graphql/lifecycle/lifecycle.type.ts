@@ -66,6 +66,8 @@ export class PromotionResultType {
   @Field(() => [ModelVersionType], { description: 'Versions archived because they were in PRODUCTION' }) archived!: ModelVersionType[];
   @Field(() => ApprovalRequestType, { nullable: true }) approvalRequest!: ApprovalRequestType | null;
   @Field(() => String, { nullable: true, description: 'For a dry run: PROMOTE, REQUIRE_APPROVAL or FAIL' }) wouldDo!: string | null;
+  @Field(() => Boolean, { description: 'True when this is the stored outcome of an earlier call with the same idempotencyKey; nothing was done again' })
+  replayed!: boolean;
 }
 
 @ObjectType('ApprovalOutcome')

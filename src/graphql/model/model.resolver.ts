@@ -2,7 +2,6 @@ import { Args, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from '
 import { ALL_STAGES, Stage, pageRequest, type Model, type ModelVersion } from '../../core/index.ts';
 import { toConnection } from '../common/connection.ts';
 import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
-import { audited } from '../audited.ts';
 import type { GatewayContext } from '../context.ts';
 import { can } from '../access.ts';
 import { ModelVersionConnection, ModelVersionType } from '../version/version.type.ts';
@@ -40,46 +39,23 @@ export class ModelResolver {
   }
 
   @Mutation(() => ModelType)
-  async createModel(@Args(() => CreateModelArgs) args: CreateModelArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('edit', registry.id, args.name);
-    const input = { name: args.name, description: args.description ?? null, tags: toRecord(args.tags, 'Tag') };
-    const model = await audited(ctx, { action: 'createModel', registry: registry.id, model: args.name, input }, () =>
-      registry.createModel({ ...input, createdBy: ctx.principal }),
-    );
-    ctx.loaders.for(registry.id).clear();
-    return model;
+  createModel(@Args(() => CreateModelArgs) args: CreateModelArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.catalog.createModel(ctx.caller, { registry: args.registry, name: args.name, description: args.description ?? null, tags: toRecord(args.tags, 'Tag') });
   }
 
   @Mutation(() => ModelType)
-  async updateModel(@Args(() => UpdateModelArgs) args: UpdateModelArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('edit', registry.id, args.name);
-    const model = await audited(ctx, { action: 'updateModel', registry: registry.id, model: args.name, input: { description: args.description ?? null } }, () =>
-      registry.updateModel(args.name, { description: args.description ?? null }),
-    );
-    ctx.loaders.for(registry.id).clear();
-    return model;
+  updateModel(@Args(() => UpdateModelArgs) args: UpdateModelArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.catalog.updateModel(ctx.caller, { registry: args.registry, name: args.name, description: args.description ?? null });
   }
 
   @Mutation(() => ModelType, { description: 'Renames a model; its versions, tags and aliases follow' })
-  async renameModel(@Args(() => RenameModelArgs) args: RenameModelArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('admin', registry.id, args.name);
-    ctx.authorize('admin', registry.id, args.newName);
-    const model = await audited(ctx, { action: 'renameModel', registry: registry.id, model: args.name, input: { newName: args.newName } }, () =>
-      registry.renameModel(args.name, args.newName),
-    );
-    ctx.loaders.for(registry.id).clear();
-    return model;
+  renameModel(@Args(() => RenameModelArgs) args: RenameModelArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.catalog.renameModel(ctx.caller, { registry: args.registry, name: args.name, newName: args.newName });
   }
 
   @Mutation(() => Boolean, { description: 'Deletes a model and all its versions' })
   async deleteModel(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('admin', registry.id, args.name);
-    await audited(ctx, { action: 'deleteModel', registry: registry.id, model: args.name }, () => registry.deleteModel(args.name));
-    ctx.loaders.for(registry.id).clear();
+    await ctx.catalog.deleteModel(ctx.caller, { registry: args.registry, name: args.name });
     return true;
   }
 

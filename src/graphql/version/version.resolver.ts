@@ -1,11 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { formatModelUri, parseModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
-import { registerVersion } from '../../workflows/register.ts';
-import { lockKey } from '../../workflows/lifecycle.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';
-import { transitionStage } from '../../workflows/transition.ts';
 import { MetricType, ParamType, TagType, entries, toRecord } from '../common/tag.type.ts';
-import { audited } from '../audited.ts';
 import type { GatewayContext } from '../context.ts';
 import { ModelType } from '../model/model.type.ts';
 import {
@@ -44,10 +40,9 @@ export class VersionResolver {
   }
 
   @Mutation(() => ModelVersionType, { description: 'Registers a new version, creating the model when it is new' })
-  async registerVersion(@Args(() => RegisterVersionArgs) args: RegisterVersionArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('edit', registry.id, args.name);
-    const input = {
+  registerVersion(@Args(() => RegisterVersionArgs) args: RegisterVersionArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.catalog.registerVersion(ctx.caller, {
+      registry: args.registry,
       name: args.name,
       source: args.source ?? null,
       runId: args.runId ?? null,
@@ -56,40 +51,19 @@ export class VersionResolver {
       metrics: toRecord(args.metrics, 'Metric'),
       params: toRecord(args.params, 'Param'),
       signature: args.signature ? { inputs: args.signature.inputs.map((f) => ({ ...f })), outputs: args.signature.outputs.map((f) => ({ ...f })) } : null,
-    };
-    const version = await audited(
-      ctx,
-      { action: 'registerVersion', registry: registry.id, model: args.name, input },
-      // One registration per model at a time, so each gets its own semantic version.
-      () => ctx.store.withLock(lockKey(registry.id, args.name), () => registerVersion(registry, { ...input, createdBy: ctx.principal }, { bump: args.bump ?? null })),
-      (created) => ({ version: created.version, semver: created.semver, ...input }),
-    );
-    ctx.loaders.for(registry.id).clear();
-    return version;
+      bump: args.bump ?? null,
+    });
   }
 
   @Mutation(() => ModelVersionType)
-  async updateVersion(@Args(() => UpdateVersionArgs) args: UpdateVersionArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('edit', registry.id, args.name);
-    const version = await audited(
-      ctx,
-      { action: 'updateVersion', registry: registry.id, model: args.name, version: args.version, input: { description: args.description ?? null } },
-      () => registry.updateVersion({ name: args.name, version: args.version }, { description: args.description ?? null }),
-    );
-    ctx.loaders.for(registry.id).clear();
-    return version;
+  updateVersion(@Args(() => UpdateVersionArgs) args: UpdateVersionArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.catalog.updateVersion(ctx.caller, { registry: args.registry, name: args.name, version: args.version, description: args.description ?? null });
   }
 
   @Mutation(() => DeletedVersionType, { description: 'Deletes one version; its number is never reused' })
   async deleteVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('admin', registry.id, args.name);
-    await audited(ctx, { action: 'deleteVersion', registry: registry.id, model: args.name, version: args.version }, () =>
-      registry.deleteVersion({ name: args.name, version: args.version }),
-    );
-    ctx.loaders.for(registry.id).clear();
-    return { registry: registry.id, name: args.name, version: args.version };
+    await ctx.catalog.deleteVersion(ctx.caller, { registry: args.registry, name: args.name, version: args.version });
+    return { registry: ctx.registries.get(args.registry).id, name: args.name, version: args.version };
   }
 
   @Mutation(() => TagsPayload, { description: 'Sets tags on a model, or on a version when `version` is given' })
@@ -104,42 +78,21 @@ export class VersionResolver {
 
   @Mutation(() => ModelVersionType, { description: 'Points an alias at a version, moving it from any other version' })
   async setAlias(@Args(() => SetAliasArgs) args: SetAliasArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('edit', registry.id, args.name);
-    await audited(ctx, { action: 'setAlias', registry: registry.id, model: args.name, version: args.version, input: { alias: args.alias } }, () =>
-      registry.setAlias(args.name, args.alias, args.version),
-    );
-    const loaders = ctx.loaders.for(registry.id);
-    loaders.clear();
-    return loaders.version.load({ name: args.name, version: args.version });
+    await ctx.catalog.setAlias(ctx.caller, { registry: args.registry, name: args.name, alias: args.alias, version: args.version });
+    return ctx.loaders.for(args.registry).version.load({ name: args.name, version: args.version });
   }
 
   @Mutation(() => ModelType, { description: 'Removes an alias; NOT_FOUND when it is not set' })
   async deleteAlias(@Args(() => DeleteAliasArgs) args: DeleteAliasArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('edit', registry.id, args.name);
-    await audited(ctx, { action: 'deleteAlias', registry: registry.id, model: args.name, input: { alias: args.alias } }, () =>
-      registry.deleteAlias(args.name, args.alias),
-    );
-    const loaders = ctx.loaders.for(registry.id);
-    loaders.clear();
-    return loaders.model.load(args.name);
+    await ctx.catalog.deleteAlias(ctx.caller, { registry: args.registry, name: args.name, alias: args.alias });
+    return ctx.loaders.for(args.registry).model.load(args.name);
   }
 
   @Mutation(() => StageTransitionType, {
     description: 'Moves a version to a stage directly, without gates or approvals (administrators)',
   })
-  async transitionStage(@Args(() => TransitionStageArgs) args: TransitionStageArgs, @Ctx() ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('admin', registry.id, args.name);
-    const result = await audited(
-      ctx,
-      { action: 'transitionStage', registry: registry.id, model: args.name, version: args.version, input: { stage: args.stage, archiveExisting: args.archiveExisting } },
-      () => transitionStage(registry, { name: args.name, version: args.version }, args.stage, { archiveExisting: args.archiveExisting }),
-      (moved) => ({ stage: args.stage, archived: moved.archived.map((v) => v.version) }),
-    );
-    ctx.loaders.for(registry.id).clear();
-    return result;
+  transitionStage(@Args(() => TransitionStageArgs) args: TransitionStageArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.catalog.transitionStage(ctx.caller, { registry: args.registry, name: args.name, version: args.version, stage: args.stage, archiveExisting: args.archiveExisting });
   }
 
   @FieldResolver(() => ID, { description: 'Globally unique: the registry-prefixed model URI' })
@@ -189,16 +142,8 @@ export class VersionResolver {
   }
 
   private async changeTags(args: TagTargetArgs, set: Record<string, string>, remove: string[], ctx: GatewayContext) {
-    const registry = ctx.registries.get(args.registry);
-    ctx.authorize('edit', registry.id, args.name);
-    const target = args.version == null ? { name: args.name } : { name: args.name, version: args.version };
-    await audited(
-      ctx,
-      { action: remove.length ? 'deleteTags' : 'setTags', registry: registry.id, model: args.name, version: args.version ?? null, input: { set, remove } },
-      () => registry.setTags(target, set, remove),
-    );
-    const loaders = ctx.loaders.for(registry.id);
-    loaders.clear();
+    await ctx.catalog.changeTags(ctx.caller, { registry: args.registry, name: args.name, version: args.version ?? null, set, remove });
+    const loaders = ctx.loaders.for(args.registry);
     const [model, version] = await Promise.all([
       loaders.model.load(args.name),
       args.version == null ? null : loaders.version.load({ name: args.name, version: args.version }),
@@ -206,4 +151,3 @@ export class VersionResolver {
     return { model, version };
   }
 }
-

@@ -1,0 +1,165 @@
+import { EXCLUSIVE_STAGES, Stage, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Signature, type Tags } from '../core/index.ts';
+import type { Caller, CommandRunner } from './command.ts';
+import { registerVersion } from './register.ts';
+import { transitionStage, type StageTransition } from './transition.ts';
+import type { SemverBump } from './semver.ts';
+
+interface Target {
+  registry?: string | null;
+  name: string;
+}
+
+export interface RegisterRequest extends Target {
+  source?: string | null;
+  runId?: string | null;
+  description?: string | null;
+  tags?: Tags;
+  metrics?: Record<string, number>;
+  params?: Record<string, string>;
+  signature?: Signature | null;
+  bump?: SemverBump | null;
+}
+
+/** The registry edits (models, versions, tags, aliases, raw stage moves), each one command through the pipeline. */
+export class Catalog {
+  constructor(
+    private readonly registries: RegistrySet,
+    private readonly commands: CommandRunner,
+  ) {}
+
+  createModel(caller: Caller, request: Target & { description: string | null; tags: Tags }): Promise<Model> {
+    const registry = this.registries.get(request.registry);
+    const input = { name: request.name, description: request.description, tags: request.tags };
+    return this.commands.run(caller, {
+      action: 'createModel', registry, model: request.name, permissions: ['edit'], input,
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        return registry.createModel({ ...input, createdBy: caller.principal });
+      },
+    });
+  }
+
+  updateModel(caller: Caller, request: Target & { description: string | null }): Promise<Model> {
+    const registry = this.registries.get(request.registry);
+    return this.commands.run(caller, {
+      action: 'updateModel', registry, model: request.name, permissions: ['edit'], input: { description: request.description },
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        return registry.updateModel(request.name, { description: request.description });
+      },
+    });
+  }
+
+  renameModel(caller: Caller, request: Target & { newName: string }): Promise<Model> {
+    const registry = this.registries.get(request.registry);
+    return this.commands.run(caller, {
+      action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName }], input: { newName: request.newName },
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        return registry.renameModel(request.name, request.newName);
+      },
+    });
+  }
+
+  deleteModel(caller: Caller, request: Target): Promise<void> {
+    const registry = this.registries.get(request.registry);
+    return this.commands.run(caller, {
+      action: 'deleteModel', registry, model: request.name, permissions: ['admin'], input: {},
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        await registry.deleteModel(request.name);
+      },
+    });
+  }
+
+  /** A new version (and the model on first use), with its semver assigned under the model's lock. */
+  registerVersion(caller: Caller, request: RegisterRequest): Promise<ModelVersion> {
+    const registry = this.registries.get(request.registry);
+    const { registry: _registry, bump, ...fields } = request;
+    const input = { ...fields, bump: bump ?? null };
+    return this.commands.run(caller, {
+      action: 'registerVersion', registry, model: request.name, permissions: ['edit'], input,
+      run: async (step) => {
+        const [newest] = (await registry.listVersions(request.name, {}, { first: 1 }).catch(() => ({ items: [] as ModelVersion[] }))).items;
+        await step.intend({ kind: 'register', after: newest?.version ?? null });
+        const version: CreateVersion = { ...fields, createdBy: caller.principal };
+        return registerVersion(registry, version, { bump });
+      },
+      after: (created) => ({ version: created.version, semver: created.semver, ...input }),
+    });
+  }
+
+  updateVersion(caller: Caller, request: Target & { version: string; description: string | null }): Promise<ModelVersion> {
+    const registry = this.registries.get(request.registry);
+    return this.commands.run(caller, {
+      action: 'updateVersion', registry, model: request.name, version: request.version, permissions: ['edit'], input: { description: request.description },
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        return registry.updateVersion({ name: request.name, version: request.version }, { description: request.description });
+      },
+    });
+  }
+
+  deleteVersion(caller: Caller, request: Target & { version: string }): Promise<void> {
+    const registry = this.registries.get(request.registry);
+    return this.commands.run(caller, {
+      action: 'deleteVersion', registry, model: request.name, version: request.version, permissions: ['admin'], input: {},
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        await registry.deleteVersion({ name: request.name, version: request.version });
+      },
+    });
+  }
+
+  /** Tags on the model, or on a version when one is named; `remove` keys that are not set are ignored. */
+  changeTags(caller: Caller, request: Target & { version?: string | null; set: Tags; remove: string[] }): Promise<void> {
+    const registry = this.registries.get(request.registry);
+    const version = request.version ?? null;
+    return this.commands.run(caller, {
+      action: request.remove.length ? 'deleteTags' : 'setTags', registry, model: request.name, version, permissions: ['edit'], input: { set: request.set, remove: request.remove },
+      run: async (step) => {
+        await step.intend({ kind: 'observe', version });
+        await registry.setTags(version === null ? { name: request.name } : { name: request.name, version }, request.set, request.remove);
+      },
+    });
+  }
+
+  setAlias(caller: Caller, request: Target & { alias: string; version: string }): Promise<void> {
+    const registry = this.registries.get(request.registry);
+    return this.commands.run(caller, {
+      action: 'setAlias', registry, model: request.name, version: request.version, permissions: ['edit'], input: { alias: request.alias },
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        await registry.setAlias(request.name, request.alias, request.version);
+      },
+    });
+  }
+
+  deleteAlias(caller: Caller, request: Target & { alias: string }): Promise<void> {
+    const registry = this.registries.get(request.registry);
+    return this.commands.run(caller, {
+      action: 'deleteAlias', registry, model: request.name, permissions: ['edit'], input: { alias: request.alias },
+      run: async (step) => {
+        await step.intend({ kind: 'observe' });
+        await registry.deleteAlias(request.name, request.alias);
+      },
+    });
+  }
+
+  /** A raw move without gates (administrators); entering PRODUCTION is production history like any promotion. */
+  transitionStage(caller: Caller, request: Target & { version: string; stage: Stage; archiveExisting: boolean }): Promise<StageTransition> {
+    const registry = this.registries.get(request.registry);
+    const key = { name: request.name, version: request.version };
+    return this.commands.run(caller, {
+      action: 'transitionStage', registry, model: request.name, version: request.version, permissions: ['admin'],
+      input: { stage: request.stage, archiveExisting: request.archiveExisting },
+      run: async (step) => {
+        await step.intend({ kind: 'stage', version: request.version, stage: request.stage, archive: request.archiveExisting && EXCLUSIVE_STAGES.includes(request.stage) });
+        const moved = await transitionStage(registry, key, request.stage, { archiveExisting: request.archiveExisting });
+        if (request.stage === Stage.PRODUCTION) step.enteredProduction(request.version);
+        return moved;
+      },
+      after: (moved) => ({ stage: request.stage, archived: moved.archived.map((v) => v.version) }),
+    });
+  }
+}

@@ -1,0 +1,157 @@
+import { ErrorCode, RegistryError, isRegistryError, type RegistryAdapter } from '../core/index.ts';
+import type { GatewayStore, NewAuditEvent, OpenIntent, ProductionRecord } from '../store/index.ts';
+import { argumentsHash, checkIdempotencyKey, idempotencyScope } from './idempotency.ts';
+import type { IntentPlan, Reconciler } from './reconcile.ts';
+
+/** What a caller may be allowed to do. */
+export type Permission = 'read' | 'edit' | 'promote:staging' | 'promote:production' | 'approve' | 'rollback' | 'admin';
+
+/** Who runs a command; the edge (GraphQL, tests) supplies it. */
+export interface Caller {
+  principal: string;
+  /** Throws (FORBIDDEN, or NOT_FOUND where the target is out of the caller's sight) unless allowed. */
+  authorize(permission: Permission, registry: string, model: string | null): void;
+  /** Whether the target is in the caller's sight at all; what is out of sight answers like a missing thing. */
+  sees?(registry: string, model: string): boolean;
+  /** Forgets what this caller has cached about a registry, once it changed. */
+  changed?(registry: string): void;
+}
+
+/** The steps a command's own work can take inside the pipeline. */
+export interface CommandStep {
+  /** Appends the write-ahead intent; call right before the first backend write. */
+  intend(plan: IntentPlan): Promise<void>;
+  /** The state the change starts from, recorded as the outcome's `before`. */
+  before(value: unknown): void;
+  /** A version entered PRODUCTION: history is written with the outcome, in one transaction. */
+  enteredProduction(version: string): void;
+  /** Free text for the outcome event (a comment, a reason). */
+  detail(text: string | null): void;
+  /** Runs another command's work under this one's lock and intent (a degradation's rollback). */
+  readonly principal: string;
+}
+
+export interface Command<T> {
+  /** The audit action, e.g. `promote`. */
+  action: string;
+  registry: RegistryAdapter;
+  model: string | null;
+  version?: string | null;
+  /** Permissions needed, each on `model` unless it names another. */
+  permissions: (Permission | { permission: Permission; model: string })[];
+  /** The arguments as given: recorded on refusals, hashed for idempotency. */
+  input: Record<string, unknown>;
+  /** Checks before anything is read or written; a failure is INVALID_INPUT and audited. */
+  validate?(): void;
+  idempotencyKey?: string | null;
+  /** Serialise with every other command on the model (default: when a model is named). */
+  lock?: boolean;
+  run(step: CommandStep): Promise<T>;
+  /** What the outcome records as `after` (default: the input). */
+  after?(result: T): unknown;
+  /** The outcome's result word (default OK). */
+  result?(result: T): string;
+  /** What to store for an idempotent replay (default: the result) and how to revive it. */
+  stored?(result: T): unknown;
+  revive?(stored: unknown): T;
+}
+
+/** The same pipeline for every mutation: authorize, validate, lock, idempotency, intent, act, outcome, invalidate. */
+export class CommandRunner {
+  constructor(
+    private readonly store: GatewayStore,
+    private readonly reconciler: Reconciler,
+  ) {}
+
+  async run<T>(caller: Caller, command: Command<T>): Promise<T> {
+    const registry = command.registry.id;
+    const base = { principal: caller.principal, action: command.action, registry, model: command.model, version: command.version ?? null };
+    try {
+      for (const need of command.permissions) {
+        const { permission, model } = typeof need === 'string' ? { permission: need, model: command.model } : need;
+        caller.authorize(permission, registry, model);
+      }
+      if (command.idempotencyKey != null) checkIdempotencyKey(command.idempotencyKey);
+      command.validate?.();
+    } catch (error) {
+      await this.refused(base, command.input, error);
+      throw error;
+    }
+    const work = () => this.execute(caller, command, base);
+    const locked = command.lock ?? command.model !== null;
+    try {
+      return locked && command.model !== null ? await this.store.withLock(lockKey(registry, command.model), work) : await work();
+    } finally {
+      caller.changed?.(registry);
+    }
+  }
+
+  private async execute<T>(caller: Caller, command: Command<T>, base: Omit<NewAuditEvent, 'before' | 'after' | 'result' | 'detail'>): Promise<T> {
+    const key = command.idempotencyKey;
+    const once = key == null ? null : { scope: idempotencyScope(base.registry!, base.model, command.action, caller.principal, key), argsHash: argumentsHash(command.input) };
+    if (once) {
+      const stored = await this.store.getIdempotent(once.scope);
+      if (stored && stored.argsHash !== once.argsHash) {
+        const error = new RegistryError(ErrorCode.CONFLICT, `idempotencyKey '${key}' was first used with other arguments; use a new key for a new call`, {
+          details: { argument: 'idempotencyKey' },
+        });
+        await this.refused(base, command.input, error);
+        throw error;
+      }
+      if (stored) {
+        await this.store.recordOutcome({ event: { ...base, before: null, after: { idempotencyKey: key }, result: 'REPLAYED', detail: null } });
+        return command.revive ? command.revive(stored.value) : (stored.value as T);
+      }
+    }
+    let intent: OpenIntent | null = null;
+    let before: unknown = null;
+    let detail: string | null = null;
+    let production: Omit<ProductionRecord, 'at'> | null = null;
+    const step: CommandStep = {
+      principal: caller.principal,
+      intend: async (plan) => {
+        if (intent) return;
+        intent = await this.store.openIntent({ ...base, before, after: plan, result: 'INTENT', detail: null }, plan);
+      },
+      before: (value) => (before = value),
+      enteredProduction: (version) => (production = { registry: base.registry!, model: base.model!, version, by: caller.principal }),
+      detail: (text) => (detail = text),
+    };
+    try {
+      const result = await command.run(step);
+      await this.store.recordOutcome({
+        event: { ...base, before, after: command.after ? command.after(result) : command.input, result: command.result?.(result) ?? 'OK', detail },
+        closes: (intent as OpenIntent | null)?.id ?? null,
+        production,
+        idempotency: once ? { ...once, value: command.stored ? command.stored(result) : result } : null,
+      });
+      return result;
+    } catch (error) {
+      const opened = intent as OpenIntent | null;
+      const unknown = isRegistryError(error) && error.outcome === 'UNKNOWN';
+      await this.store.recordOutcome({
+        event: { ...base, before, after: unknown ? { outcome: 'UNKNOWN' } : errorState(error, command.input), result: codeOf(error), detail: messageOf(error) },
+      });
+      // A write that failed after the intent: read what really happened now, unless the backend may still apply it later.
+      if (opened && !unknown) await this.reconciler.reconcileLocked(opened).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A refusal found before a command could be formed (an unknown approval id): audited like any other. */
+  refuse(caller: Caller, target: Pick<NewAuditEvent, 'action' | 'registry' | 'model' | 'version'>, input: unknown, error: unknown): Promise<void> {
+    return this.refused({ principal: caller.principal, ...target }, input, error);
+  }
+
+  /** A refusal before anything was done: one audit event, nothing else. */
+  private async refused(base: Omit<NewAuditEvent, 'before' | 'after' | 'result' | 'detail'>, input: unknown, error: unknown): Promise<void> {
+    await this.store.appendAudit({ ...base, before: null, after: input ?? null, result: codeOf(error), detail: messageOf(error) });
+  }
+}
+
+export const lockKey = (registry: string, model: string) => `model:${registry}:${model}`;
+
+const codeOf = (error: unknown) => (isRegistryError(error) ? error.code : ErrorCode.INTERNAL);
+const messageOf = (error: unknown) => (isRegistryError(error) ? error.message : null);
+/** What a failed command leaves behind, as far as the error says (a half-done promotion reports every version's stage). */
+const errorState = (error: unknown, input: unknown) => (isRegistryError(error) && error.details ? error.details : (input ?? null));
