@@ -4,28 +4,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { Stage } from '../../src/core/index.ts';
-import { freePort } from '../support/peers/free-port.ts';
-import { startPeerProcess, type PeerProcess } from '../support/peers/peer-process.ts';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
-
-/** A real gateway process: `tsx src/server/main.ts --config FILE`, stopped after. */
-async function startGatewayProcess(config: string): Promise<{ url: string } & PeerProcess> {
-  const port = await freePort();
-  const peer = await startPeerProcess(
-    'gateway',
-    process.execPath,
-    ['--import', 'tsx', 'src/server/main.ts', '--config', config, '--port', String(port)],
-    `http://127.0.0.1:${port}/healthz`,
-    { env: { ...process.env, MODELGATE_CONFIG: '' } },
-  );
-  return { url: `http://127.0.0.1:${port}/graphql`, stop: peer.stop };
-}
 
 describe('two gateway processes on one PostgreSQL store', () => {
   let dir: string;
   let database: Awaited<ReturnType<typeof isolatedPostgres>>;
-  let gateways: Awaited<ReturnType<typeof startGatewayProcess>>[] = [];
+  let gateways: GatewayProcess[] = [];
   const VERSIONS = 40;
+  const MODELS = 50;
+  const post = (i: number, query: string, variables: Record<string, unknown>) =>
+    fetch(gateways[i % 2]!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) }).then(
+      (r) => r.json() as Promise<{ data?: any; errors?: { message: string }[] }>,
+    );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'modelgate-two-'));
@@ -34,6 +25,10 @@ describe('two gateway processes on one PostgreSQL store', () => {
     const seed = new LocalRegistry({ id: 'local', path: registryPath });
     await seed.createModel({ name: 'Contested' });
     for (let i = 0; i < VERSIONS; i++) await seed.createVersion({ name: 'Contested', metrics: { accuracy: 0.95 } });
+    for (let m = 0; m < MODELS; m++) {
+      await seed.createModel({ name: `Team${m}` });
+      await seed.createVersion({ name: `Team${m}`, metrics: { accuracy: 0.95 } });
+    }
     await seed.close();
     const config = join(dir, 'modelgate.yaml');
     writeFileSync(
@@ -43,7 +38,8 @@ describe('two gateway processes on one PostgreSQL store', () => {
         `dataDir: ${dir}`,
         'registries:',
         `  - { id: local, kind: local, path: ${registryPath} }`,
-        `store: { url: "${database.url}" }`,
+        // A small pool: 50 concurrent locked promotions must not starve the work under the locks.
+        `store: { url: "${database.url}", poolSize: 5 }`,
         'policies:',
         '  - { models: "*", stage: PRODUCTION, gates: { metrics: { accuracy: { min: 0.9 } } } }',
       ].join('\n'),
@@ -92,4 +88,23 @@ describe('two gateway processes on one PostgreSQL store', () => {
     expect(verify.data.verifyAudit.ok).toBe(true);
     expect(verify.data.auditLog.filter((e) => e.action === 'promote' && e.result === 'OK')).toHaveLength(VERSIONS);
   }, 120_000);
+
+  it('completes 50 concurrent promotions of 50 different models with a pool of 5 per process, each audited', async () => {
+    const promote = 'mutation ($n: String!) { promote(name: $n, version: "1", targetStage: PRODUCTION) { status } }';
+    const answers = await Promise.all(Array.from({ length: MODELS }, (_, m) => post(m, promote, { n: `Team${m}` })));
+    expect(answers.filter((a) => a.errors)).toEqual([]);
+    expect(answers.every((a) => a.data.promote.status === 'PROMOTED')).toBe(true);
+    const audit = await post(0, '{ auditLog(first: 200, after: 0) { action result model } }', {});
+    const promoted = new Set(audit.data.auditLog.filter((e: { action: string; result: string }) => e.action === 'promote' && e.result === 'OK').map((e: { model: string }) => e.model));
+    for (let m = 0; m < MODELS; m++) expect(promoted.has(`Team${m}`)).toBe(true);
+  }, 60_000);
+
+  it('gives 20 concurrent registrations across both processes distinct version numbers and semvers', async () => {
+    const register = 'mutation { registerVersion(name: "Shared", source: "s3://m/shared") { version semver } }';
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i, register, {})));
+    expect(answers.filter((a) => a.errors)).toEqual([]);
+    const versions = answers.map((a) => a.data.registerVersion as { version: string; semver: string });
+    expect(new Set(versions.map((v) => v.version)).size).toBe(20);
+    expect(new Set(versions.map((v) => v.semver)).size).toBe(20);
+  }, 60_000);
 });

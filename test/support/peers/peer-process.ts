@@ -3,6 +3,8 @@ import { waitForHttp } from './free-port.ts';
 
 export interface PeerProcess {
   stop(): Promise<void>;
+  /** Sends a signal (SIGKILL: no chance to clean up) and waits for the process to be gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /**
@@ -28,6 +30,12 @@ export async function startPeerProcess(label: string, command: string, args: str
     throw new Error(`Could not start ${label} for the tests: ${(error as Error).message}\n${output}`);
   }
   return {
+    async kill(signal) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await gone;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));
