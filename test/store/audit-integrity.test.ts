@@ -136,12 +136,15 @@ describe.each(AUDIT_BACKENDS)('audit log integrity on %s', (_label, makeBackend)
     expect((await verdicts()).chain).toMatchObject({ ok: false, broken: [4] });
   });
 
-  it('append a row that does not extend the head: the trigger refuses it', async () => {
+  it('append a row that does not extend the head: the trigger refuses it; done anyway, the chain names it', async () => {
     const insert = `INSERT INTO ${t()} (seq, at, principal, action, result, prev_hash, hash) VALUES (?, '2020-01-01T00:00:00.000Z', 'mallory', 'x', 'OK', ?, 'h')`;
     const head = (await store.auditHead())!;
     await expect(backend.sql(insert, [EVENTS + 5, head.hash])).rejects.toThrow(/append-only/); // a gap
     await expect(backend.sql(insert, [EVENTS + 1, GENESIS_HASH])).rejects.toThrow(/append-only/); // a fork
     expect(await count()).toBe(EVENTS);
+    await backend.dropGuards();
+    await backend.sql(insert, [EVENTS + 5, head.hash]);
+    expect(await store.verifyAudit()).toMatchObject({ ok: false, broken: [EVENTS + 5] });
   });
 
   it('truncate: the trigger refuses it; done anyway, only the checkpoint catches it', async () => {
