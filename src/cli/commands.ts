@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import {
   ApproveDocument,
+  AuditCheckpointDocument,
   BestVersionDocument,
   CompareVersionsDocument,
   EvaluateGatesDocument,
@@ -10,6 +12,8 @@ import {
   RejectDocument,
   RollbackDocument,
   VerifyAuditDocument,
+  type AuditCheckpointInput,
+  type CheckpointFailure,
   type GatewayClient,
   type Stage,
 } from '../client/index.ts';
@@ -209,11 +213,54 @@ export async function versionsList(ctx: CommandContext, options: Options): Promi
   return EXIT.OK;
 }
 
-export async function auditVerify(ctx: CommandContext): Promise<number> {
-  const data = await ctx.client.request(VerifyAuditDocument, {});
+export async function auditVerify(ctx: CommandContext, options: Options): Promise<number> {
+  const checkpoint = typeof options.checkpoint === 'string' ? readCheckpoint(options.checkpoint) : null;
+  const data = await ctx.client.request(VerifyAuditDocument, { checkpoint });
   const v = data.verifyAudit;
   if (ctx.json) ctx.print(JSON.stringify(data, null, 2));
-  else ctx.print(v.ok ? `${green('Intact')}: ${v.checked} audit events verified.` : `${red('Broken')} at event ${v.brokenAt} (${v.checked} checked).`);
+  else {
+    if (v.broken.length) ctx.print(`${red('Broken')} at event${v.broken.length > 1 ? 's' : ''} ${v.broken.join(', ')}${v.truncated ? ' and more' : ''} (${v.checked} checked).`);
+    else ctx.print(`${green('Intact')}: ${v.checked} audit events verified.`);
+    if (v.checkpoint) {
+      ctx.print(v.checkpoint.holds
+        ? `${green('Extends')} the checkpoint at event ${v.checkpoint.seq}.`
+        : `${red('Does not extend')} the checkpoint at event ${v.checkpoint.seq}: ${CHECKPOINT_FAILURES[v.checkpoint.reason ?? 'SIGNATURE_INVALID']}.`);
+    }
+  }
   return v.ok ? EXIT.OK : EXIT.FAILED;
 }
 
+const CHECKPOINT_FAILURES: Record<CheckpointFailure, string> = {
+  SIGNATURE_INVALID: 'its signature does not hold with this gateway\'s MODELGATE_AUDIT_KEY',
+  EVENT_MISSING: 'the log no longer has that event (truncated)',
+  HASH_DIFFERS: 'that event has another hash now (rewritten)',
+};
+
+/** A checkpoint given inline as JSON, or the path of a file holding that JSON. */
+function readCheckpoint(text: string): AuditCheckpointInput {
+  let raw: string;
+  try {
+    raw = text.trimStart().startsWith('{') ? text : readFileSync(text, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--checkpoint: cannot read '${text}': ${(error as Error).message}`);
+  }
+  let parsed: Partial<Record<keyof AuditCheckpointInput, unknown>>;
+  try {
+    parsed = JSON.parse(raw) as typeof parsed;
+  } catch {
+    throw new UsageError('--checkpoint must be the JSON printed by `modelgate audit checkpoint` or a file holding it');
+  }
+  const { seq, hash, at, signature } = parsed ?? {};
+  if (!Number.isSafeInteger(seq) || typeof hash !== 'string' || typeof at !== 'string' || typeof signature !== 'string') {
+    throw new UsageError('--checkpoint needs seq, hash, at and signature, as printed by `modelgate audit checkpoint`');
+  }
+  return { seq: seq as number, hash, at, signature };
+}
+
+/** Prints a signed checkpoint of the log's head as JSON, to keep outside the gateway. */
+export async function auditCheckpoint(ctx: CommandContext): Promise<number> {
+  const data = await ctx.client.request(AuditCheckpointDocument, {});
+  const { seq, hash, at, signature } = data.auditCheckpoint;
+  ctx.print(JSON.stringify({ seq, hash, at, signature }, null, ctx.json ? 2 : undefined));
+  return EXIT.OK;
+}

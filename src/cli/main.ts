@@ -28,6 +28,7 @@ const OPTIONS = {
   stages: { type: 'string' },
   prefix: { type: 'string' },
   first: { type: 'string' },
+  checkpoint: { type: 'string' },
 } as const;
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
@@ -80,7 +81,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
         if (sub === 'list') return await commands.versionsList(ctx, options);
         break;
       case 'audit':
-        if (sub === 'verify') return await commands.auditVerify(ctx);
+        if (sub === 'verify') return await commands.auditVerify(ctx, options);
+        if (sub === 'checkpoint') return await commands.auditCheckpoint(ctx);
         break;
     }
     err(`modelgate: unknown command '${positionals.join(' ')}'\n\n${USAGE}`);

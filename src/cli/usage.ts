@@ -12,7 +12,8 @@ Commands:
   best      --model M --metric NAME [--minimize] [--stages STAGING,PRODUCTION] [--registry R]
   models list    [--prefix P] [--first N] [--registry R]
   versions list  --model M [--stage S] [--first N] [--registry R]
-  audit verify
+  audit verify      [--checkpoint FILE|JSON]   walk the hash chain; with a checkpoint, prove the log still extends it; exit 1 if not
+  audit checkpoint                             print a signed checkpoint of the log's head (JSON; needs MODELGATE_AUDIT_KEY on the gateway)
   serve     [--config FILE] [--host H] [--port P] [--data-dir D] [--demo]   run the gateway (same as npm start)
 
 Global options:

@@ -9,6 +9,7 @@ import type { GatewayContext } from '../graphql/context.ts';
 import { formatError } from '../graphql/errors.ts';
 import { gatewaySchema } from '../graphql/schema.ts';
 import { queryLimitsPlugin } from '../graphql/limits.ts';
+import { useWellFormedInput } from '../graphql/unicode.ts';
 import { ConfigError, type ResolvedConfig } from './config.ts';
 import { Authenticator, type AuthConfig } from './authenticate.ts';
 import { createRequestHandler } from './http.ts';
@@ -77,6 +78,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       queryLimitsPlugin(schema, config.server.limits),
+      useWellFormedInput(),
       {
         async requestDidStart() {
           return {

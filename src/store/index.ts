@@ -1,7 +1,8 @@
 export * from './types.ts';
 export { SqliteStore } from './sqlite-store.ts';
 export { PostgresStore } from './postgres-store.ts';
-export { verifyChain, auditHash, GENESIS_HASH } from './audit-chain.ts';
+export { verifyChain, auditHash, toStoredFields, GENESIS_HASH, BROKEN_LIMIT, type StoredAuditFields, type StoredAuditLink } from './audit-chain.ts';
+export { AUDIT_KEY_ENV, auditKey, issueCheckpoint, signCheckpoint, verifyAgainstCheckpoint } from './audit-checkpoint.ts';
 export { claimDataDir, DataDirInUse } from './data-dir.ts';
 
 import { PostgresStore } from './postgres-store.ts';

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { GENESIS_HASH, auditHash, verifyChain } from './audit-chain.ts';
+import { GENESIS_HASH, auditHash, toStoredFields, verifyChain } from './audit-chain.ts';
 import { KeyLock } from './key-lock.ts';
-import { fromApprovalRow, fromAuditRow, fromIntentRow, intentOf, type ApprovalRow, type AuditRow, type IntentRow } from './rows.ts';
+import { fromApprovalRow, fromAuditRow, fromCheckpointRow, fromIntentRow, intentOf, storedLinkOf, type ApprovalRow, type AuditRow, type CheckpointRow, type IntentRow } from './rows.ts';
 import { Slots } from './slots.ts';
 import {
   ApprovalStatus,
   type ApprovalRequest,
+  type AuditCheckpoint,
   type AuditEvent,
   type AuditQuery,
   type GatewayStore,
@@ -53,6 +54,28 @@ const MIGRATIONS = [
   CREATE INDEX IF NOT EXISTS modelgate_intents_open ON modelgate_intents (opened_at) WHERE closed_by IS NULL;
   DROP TABLE IF EXISTS modelgate_outcomes;
   CREATE TABLE IF NOT EXISTS modelgate_idempotency (scope TEXT PRIMARY KEY, args_hash TEXT NOT NULL, value TEXT NOT NULL, at TEXT NOT NULL);
+  `,
+  // Audit integrity: TRUNCATE refused; an insert must extend the head (this also refuses
+  // INSERT ... ON CONFLICT DO UPDATE of an existing seq); signed checkpoints, append-only too.
+  `
+  CREATE TRIGGER modelgate_audit_no_truncate BEFORE TRUNCATE ON modelgate_audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION modelgate_audit_append_only();
+  CREATE OR REPLACE FUNCTION modelgate_audit_append_at_head() RETURNS trigger AS $$
+    DECLARE last RECORD;
+    BEGIN
+      SELECT seq, hash INTO last FROM modelgate_audit_events ORDER BY seq DESC LIMIT 1;
+      IF NEW.seq IS DISTINCT FROM COALESCE(last.seq, 0) + 1 OR NEW.prev_hash IS DISTINCT FROM COALESCE(last.hash, '${GENESIS_HASH}') THEN
+        RAISE EXCEPTION 'audit events are append-only: a new event must have seq = last seq + 1 and prev_hash = the last hash';
+      END IF;
+      RETURN NEW;
+    END $$ LANGUAGE plpgsql;
+  CREATE TRIGGER modelgate_audit_append_at_head BEFORE INSERT ON modelgate_audit_events
+    FOR EACH ROW EXECUTE FUNCTION modelgate_audit_append_at_head();
+  CREATE TABLE modelgate_audit_checkpoints (id BIGSERIAL PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL, signature TEXT NOT NULL);
+  CREATE TRIGGER modelgate_audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON modelgate_audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION modelgate_audit_append_only();
+  CREATE TRIGGER modelgate_audit_checkpoints_no_truncate BEFORE TRUNCATE ON modelgate_audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION modelgate_audit_append_only();
   `,
 ];
 
@@ -110,11 +133,12 @@ export class PostgresStore implements GatewayStore {
     const seq = Number(rows[0]?.seq ?? 0) + 1;
     const prevHash = rows[0]?.hash ?? GENESIS_HASH;
     const at = new Date();
-    const hash = auditHash(prevHash, seq, at, event);
+    const stored = toStoredFields(seq, at, event);
+    const hash = auditHash(prevHash, stored);
     await client.query(
       `INSERT INTO modelgate_audit_events (seq, at, principal, action, registry, model, version, before, after, result, detail, prev_hash, hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [seq, at.toISOString(), event.principal, event.action, event.registry, event.model, event.version, json(event.before), json(event.after), event.result, event.detail, prevHash, hash],
+      [seq, stored.at, stored.principal, stored.action, stored.registry, stored.model, stored.version, stored.before, stored.after, stored.result, stored.detail, prevHash, hash],
     );
     return { ...event, seq, at, prevHash, hash };
   }
@@ -127,9 +151,24 @@ export class PostgresStore implements GatewayStore {
     return rows.map(fromAuditRow);
   }
 
-  async verifyAudit() {
+  async verifyAudit(checkpoint?: Pick<AuditCheckpoint, 'seq' | 'hash'> | null) {
     const { rows } = await this.pool.query<AuditRow>('SELECT * FROM modelgate_audit_events ORDER BY seq');
-    return verifyChain(rows.map(fromAuditRow));
+    return verifyChain(rows.map(storedLinkOf), checkpoint);
+  }
+
+  async auditHead() {
+    const { rows } = await this.pool.query<{ seq: string; hash: string }>('SELECT seq, hash FROM modelgate_audit_events ORDER BY seq DESC LIMIT 1');
+    return rows[0] ? { seq: Number(rows[0].seq), hash: rows[0].hash } : null;
+  }
+
+  async saveCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    await this.pool.query('INSERT INTO modelgate_audit_checkpoints (seq, hash, at, signature) VALUES ($1, $2, $3, $4)', [
+      checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.signature]);
+  }
+
+  async listCheckpoints(limit: number): Promise<AuditCheckpoint[]> {
+    const { rows } = await this.pool.query<CheckpointRow>('SELECT seq, hash, at, signature FROM modelgate_audit_checkpoints ORDER BY id DESC LIMIT $1', [limit]);
+    return rows.map(fromCheckpointRow);
   }
 
   async createApproval(input: Parameters<GatewayStore['createApproval']>[0]): Promise<ApprovalRequest> {

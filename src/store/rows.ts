@@ -1,6 +1,7 @@
 import type { Stage } from '../core/index.ts';
 import { randomUUID } from 'node:crypto';
-import type { ApprovalRequest, ApprovalStatus, AuditEvent, OpenIntent } from './types.ts';
+import type { StoredAuditLink } from './audit-chain.ts';
+import type { ApprovalRequest, ApprovalStatus, AuditCheckpoint, AuditEvent, OpenIntent } from './types.ts';
 
 export interface AuditRow {
   seq: number | string;
@@ -56,6 +57,34 @@ export function fromAuditRow(row: AuditRow): AuditEvent {
     hash: row.hash,
   };
 }
+
+/** The row's columns as stored, for hashing: nothing parsed, nothing re-serialised. */
+export function storedLinkOf(row: AuditRow): StoredAuditLink {
+  return {
+    seq: Number(row.seq),
+    at: row.at instanceof Date ? row.at.toISOString() : row.at,
+    principal: row.principal,
+    action: row.action,
+    registry: row.registry,
+    model: row.model,
+    version: row.version,
+    before: row.before,
+    after: row.after,
+    result: row.result,
+    detail: row.detail,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export interface CheckpointRow {
+  seq: number | string;
+  hash: string;
+  at: string;
+  signature: string;
+}
+
+export const fromCheckpointRow = (row: CheckpointRow): AuditCheckpoint => ({ seq: Number(row.seq), hash: row.hash, at: row.at, signature: row.signature });
 
 export function fromApprovalRow(row: ApprovalRow): ApprovalRequest {
   return {

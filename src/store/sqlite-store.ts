@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { GENESIS_HASH, auditHash, verifyChain } from './audit-chain.ts';
+import { GENESIS_HASH, auditHash, toStoredFields, verifyChain } from './audit-chain.ts';
 import { KeyLock } from './key-lock.ts';
 import {
   ApprovalStatus,
   type ApprovalRequest,
+  type AuditCheckpoint,
   type AuditEvent,
   type AuditQuery,
   type GatewayStore,
@@ -16,7 +17,7 @@ import {
   type OpenIntent,
   type ProductionRecord,
 } from './types.ts';
-import { fromApprovalRow, fromAuditRow, fromIntentRow, intentOf, type ApprovalRow, type AuditRow, type IntentRow } from './rows.ts';
+import { fromApprovalRow, fromAuditRow, fromCheckpointRow, fromIntentRow, intentOf, storedLinkOf, type ApprovalRow, type AuditRow, type CheckpointRow, type IntentRow } from './rows.ts';
 
 const MIGRATIONS = [
   `
@@ -50,6 +51,17 @@ const MIGRATIONS = [
   -- keys were global per registry; a key now belongs to one call (registry, model, operation, principal) and its arguments
   DROP TABLE outcomes;
   CREATE TABLE idempotency (scope TEXT PRIMARY KEY, args_hash TEXT NOT NULL, value TEXT NOT NULL, at TEXT NOT NULL);
+  `,
+  // Audit integrity: an insert must extend the head (this also refuses INSERT OR REPLACE /
+  // REPLACE INTO of an existing seq, whose implicit delete fires no delete trigger); signed checkpoints.
+  `
+  CREATE TRIGGER audit_append_at_head BEFORE INSERT ON audit_events
+  WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events)
+    OR NEW.prev_hash IS NOT COALESCE((SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1), '${GENESIS_HASH}')
+  BEGIN SELECT RAISE(ABORT, 'audit events are append-only: a new event must have seq = last seq + 1 and prev_hash = the last hash'); END;
+  CREATE TABLE audit_checkpoints (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL, signature TEXT NOT NULL);
+  CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+  CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
   `,
 ];
 
@@ -85,13 +97,14 @@ export class SqliteStore implements GatewayStore {
     const seq = (last?.seq ?? 0) + 1;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const at = new Date();
-    const hash = auditHash(prevHash, seq, at, event);
+    const stored = toStoredFields(seq, at, event);
+    const hash = auditHash(prevHash, stored);
     this.db
       .prepare(
         `INSERT INTO audit_events (seq, at, principal, action, registry, model, version, before, after, result, detail, prev_hash, hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(seq, at.toISOString(), event.principal, event.action, event.registry, event.model, event.version, json(event.before), json(event.after), event.result, event.detail, prevHash, hash);
+      .run(seq, stored.at, stored.principal, stored.action, stored.registry, stored.model, stored.version, stored.before, stored.after, stored.result, stored.detail, prevHash, hash);
     return { ...event, seq, at, prevHash, hash };
   }
 
@@ -104,11 +117,25 @@ export class SqliteStore implements GatewayStore {
     return rows.map(fromAuditRow);
   }
 
-  async verifyAudit() {
+  async verifyAudit(checkpoint?: Pick<AuditCheckpoint, 'seq' | 'hash'> | null) {
     const rows = this.db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as Iterable<AuditRow>;
     return verifyChain((function* () {
-      for (const row of rows) yield fromAuditRow(row);
-    })());
+      for (const row of rows) yield storedLinkOf(row);
+    })(), checkpoint);
+  }
+
+  async auditHead() {
+    const row = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    return row ? { seq: row.seq, hash: row.hash } : null;
+  }
+
+  async saveCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    this.db.prepare('INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)').run(checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.signature);
+  }
+
+  async listCheckpoints(limit: number): Promise<AuditCheckpoint[]> {
+    const rows = this.db.prepare('SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY id DESC LIMIT ?').all(limit) as CheckpointRow[];
+    return rows.map(fromCheckpointRow);
   }
 
   async createApproval(input: Parameters<GatewayStore['createApproval']>[0]): Promise<ApprovalRequest> {

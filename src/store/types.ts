@@ -28,10 +28,43 @@ export interface AuditQuery {
 }
 
 export interface AuditVerification {
+  /** The chain holds and, when a checkpoint was given, the log still extends it. */
   ok: boolean;
   checked: number;
   /** Sequence number of the first event whose hash does not follow from the chain. */
   brokenAt: number | null;
+  /** Every event that does not follow from its stored predecessor, in order, at most BROKEN_LIMIT. */
+  broken: number[];
+  /** More events are broken than `broken` lists. */
+  truncated: boolean;
+  /** The last event read, null for an empty log. */
+  head: { seq: number; hash: string } | null;
+  /** The result against the checkpoint asked about, if any. */
+  checkpoint: CheckpointCheck | null;
+}
+
+/** A signed statement that the log had `hash` at `seq`; the log must always extend it. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  /** ISO-8601 time of issue, exactly the text that was signed. */
+  at: string;
+  /** HMAC-SHA256 (hex) with MODELGATE_AUDIT_KEY over seq, hash and at. */
+  signature: string;
+}
+
+export enum CheckpointFailure {
+  SIGNATURE_INVALID = 'SIGNATURE_INVALID',
+  /** The log no longer has an event at the checkpoint's seq: it was truncated. */
+  EVENT_MISSING = 'EVENT_MISSING',
+  /** The event at the checkpoint's seq has another hash: the log was rewritten. */
+  HASH_DIFFERS = 'HASH_DIFFERS',
+}
+
+export interface CheckpointCheck {
+  seq: number;
+  holds: boolean;
+  reason: CheckpointFailure | null;
 }
 
 export enum ApprovalStatus {
@@ -113,7 +146,13 @@ export interface GatewayStore {
   readonly kind: 'sqlite' | 'postgres';
   appendAudit(event: NewAuditEvent): Promise<AuditEvent>;
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
-  verifyAudit(): Promise<AuditVerification>;
+  /** Walks the whole chain; with a checkpoint, also whether the event at its seq still has its hash (the signature is checked by the caller, who has the key). */
+  verifyAudit(checkpoint?: Pick<AuditCheckpoint, 'seq' | 'hash'> | null): Promise<AuditVerification>;
+  /** The last event's seq and hash, null for an empty log. */
+  auditHead(): Promise<{ seq: number; hash: string } | null>;
+  saveCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
+  /** Stored checkpoints, newest first. */
+  listCheckpoints(limit: number): Promise<AuditCheckpoint[]>;
 
   createApproval(request: Omit<ApprovalRequest, 'id' | 'requestedAt' | 'status' | 'approvals' | 'decidedBy' | 'decidedAt' | 'reason'>): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;

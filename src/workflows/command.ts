@@ -34,7 +34,8 @@ export interface CommandStep {
 export interface Command<T> {
   /** The audit action, e.g. `promote`. */
   action: string;
-  registry: RegistryAdapter;
+  /** null for gateway-wide commands (an audit checkpoint), recorded as registry `*`. */
+  registry: RegistryAdapter | null;
   model: string | null;
   version?: string | null;
   /** Permissions needed, each on `model` unless it names another. */
@@ -64,7 +65,7 @@ export class CommandRunner {
   ) {}
 
   async run<T>(caller: Caller, command: Command<T>): Promise<T> {
-    const registry = command.registry.id;
+    const registry = command.registry?.id ?? '*';
     const base = { principal: caller.principal, action: command.action, registry, model: command.model, version: command.version ?? null };
     try {
       for (const need of command.permissions) {
@@ -82,7 +83,7 @@ export class CommandRunner {
     try {
       return locked && command.model !== null ? await this.store.withLock(lockKey(registry, command.model), work) : await work();
     } finally {
-      caller.changed?.(registry);
+      if (command.registry) caller.changed?.(registry);
     }
   }
 
@@ -115,7 +116,7 @@ export class CommandRunner {
       },
       before: (value) => (before = value),
       enteredProduction: (version) => (production = { registry: base.registry!, model: base.model!, version, by: caller.principal }),
-      detail: (text) => (detail = text),
+      detail: (text) => (detail = text?.toWellFormed() ?? null),
     };
     try {
       const result = await command.run(step);
@@ -152,6 +153,7 @@ export class CommandRunner {
 export const lockKey = (registry: string, model: string) => `model:${registry}:${model}`;
 
 const codeOf = (error: unknown) => (isRegistryError(error) ? error.code : ErrorCode.INTERNAL);
-const messageOf = (error: unknown) => (isRegistryError(error) ? error.message : null);
+// Backend messages can carry anything; the audit log holds only well-formed text.
+const messageOf = (error: unknown) => (isRegistryError(error) ? error.message.toWellFormed() : null);
 /** What a failed command leaves behind, as far as the error says (a half-done promotion reports every version's stage). */
 const errorState = (error: unknown, input: unknown) => (isRegistryError(error) && error.details ? error.details : (input ?? null));

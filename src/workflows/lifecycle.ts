@@ -9,7 +9,7 @@ import {
   type RegistryAdapter,
   type RegistrySet,
 } from '../core/index.ts';
-import { ApprovalStatus, type ApprovalRequest, type GatewayStore } from '../store/index.ts';
+import { ApprovalStatus, auditKey, issueCheckpoint, type ApprovalRequest, type AuditCheckpoint, type GatewayStore } from '../store/index.ts';
 import type { Caller, CommandRunner, CommandStep, Permission } from './command.ts';
 import { reviveDates } from './idempotency.ts';
 import { evaluateGates, type GateReport } from './gates.ts';
@@ -268,6 +268,19 @@ export class Lifecycle {
       },
       after: (result) => ({ degraded: result.degraded, ...(result.rollback ? { production: result.rollback.to.version, rule: result.rollback.rule } : {}) }),
       result: (result) => (result.rollback ? 'ROLLED_BACK' : result.degraded ? 'DEGRADED' : 'OK'),
+    });
+  }
+
+  /** Signs the audit log's head and keeps the checkpoint (administrators; the key comes from the environment). */
+  auditCheckpoint(caller: Caller): Promise<AuditCheckpoint> {
+    return this.commands.run(caller, {
+      action: 'auditCheckpoint',
+      registry: null,
+      model: null,
+      permissions: ['admin'],
+      input: {},
+      run: () => issueCheckpoint(this.store, auditKey()),
+      after: (checkpoint) => ({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at }),
     });
   }
 

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { pageRequest, type Stage as StageValue } from '../../core/index.ts';
 import { bestVersion, compareRegistries } from '../../workflows/compare.ts';
-import { ApprovalStatus } from '../../store/index.ts';
+import { ApprovalStatus, auditKey, verifyAgainstCheckpoint } from '../../store/index.ts';
 import { Stage } from '../common/enums.ts';
 import { entries } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
@@ -9,6 +9,8 @@ import { can } from '../access.ts';
 import {
   ApprovalOutcomeType,
   ApprovalRequestType,
+  AuditCheckpointInput,
+  AuditCheckpointType,
   AuditEventType,
   AuditVerificationType,
   BestVersionResultType,
@@ -92,9 +94,23 @@ export class LifecycleResolver {
     return events.filter((e) => can(ctx.access, 'read', e.registry ?? '', e.model ?? '') || can(ctx.access, 'admin', e.registry ?? '*', null));
   }
 
-  @Query(() => AuditVerificationType, { description: 'Walks the whole audit hash chain' })
-  verifyAudit(@Ctx() ctx: GatewayContext) {
-    return ctx.store.verifyAudit();
+  @Query(() => AuditVerificationType, {
+    description: 'Walks the whole audit hash chain; with a checkpoint, also proves the log still extends it (needs MODELGATE_AUDIT_KEY)',
+  })
+  async verifyAudit(@Arg('checkpoint', () => AuditCheckpointInput, { nullable: true }) checkpoint: AuditCheckpointInput | null, @Ctx() ctx: GatewayContext) {
+    const result = checkpoint ? await verifyAgainstCheckpoint(ctx.store, auditKey(), { ...checkpoint }) : await ctx.store.verifyAudit();
+    return { ...result, headSeq: result.head?.seq ?? null, headHash: result.head?.hash ?? null };
+  }
+
+  @Mutation(() => AuditCheckpointType, { description: "Signs the audit log's current head and stores the checkpoint (admin); needs MODELGATE_AUDIT_KEY" })
+  auditCheckpoint(@Ctx() ctx: GatewayContext) {
+    return ctx.lifecycle.auditCheckpoint(ctx.caller);
+  }
+
+  @Query(() => [AuditCheckpointType], { description: 'Stored checkpoints, newest first (admin)' })
+  auditCheckpoints(@Arg('first', () => Int, { nullable: true }) first: number | null, @Ctx() ctx: GatewayContext) {
+    ctx.authorize('admin', '*', null);
+    return ctx.store.listCheckpoints(pageRequest(first).first);
   }
 
   @Mutation(() => PromotionResultType, {

@@ -1,6 +1,6 @@
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeISOResolver, JSONResolver } from 'graphql-scalars';
-import { ApprovalStatus } from '../../store/index.ts';
+import { ApprovalStatus, BROKEN_LIMIT, CheckpointFailure } from '../../store/index.ts';
 import { PromotionStatus, RollbackRule } from '../../workflows/lifecycle.ts';
 import { Stage } from '../common/enums.ts';
 import { MetricType } from '../common/tag.type.ts';
@@ -14,6 +14,7 @@ registerEnumType(Goal, { name: 'Goal' });
 registerEnumType(PromotionStatus, { name: 'PromotionStatus' });
 registerEnumType(RollbackRule, { name: 'RollbackRule', description: 'Which rule chose the rollback target' });
 registerEnumType(ApprovalStatus, { name: 'ApprovalStatus' });
+registerEnumType(CheckpointFailure, { name: 'CheckpointFailure' });
 
 @ObjectType('GateCheck')
 export class GateCheckType {
@@ -112,11 +113,39 @@ export class AuditEventType {
   @Field(() => String) hash!: string;
 }
 
+@ObjectType('CheckpointCheck', { description: 'Whether the audit log still extends a signed checkpoint' })
+export class CheckpointCheckType {
+  @Field(() => Int) seq!: number;
+  @Field(() => Boolean) holds!: boolean;
+  @Field(() => CheckpointFailure, { nullable: true, description: 'Why the checkpoint does not hold' }) reason!: CheckpointFailure | null;
+}
+
 @ObjectType('AuditVerification')
 export class AuditVerificationType {
-  @Field(() => Boolean) ok!: boolean;
+  @Field(() => Boolean, { description: 'The chain holds and, when a checkpoint was given, the log still extends it' }) ok!: boolean;
   @Field(() => Int) checked!: number;
   @Field(() => Int, { nullable: true, description: 'Sequence number of the first event that does not follow from the chain' }) brokenAt!: number | null;
+  @Field(() => [Int], { description: `Every event that does not follow from its stored predecessor, in order; at most ${BROKEN_LIMIT}` }) broken!: number[];
+  @Field(() => Boolean, { description: 'More events are broken than `broken` lists' }) truncated!: boolean;
+  @Field(() => Int, { nullable: true, description: 'Seq of the last event; null for an empty log' }) headSeq!: number | null;
+  @Field(() => String, { nullable: true, description: 'Hash of the last event' }) headHash!: string | null;
+  @Field(() => CheckpointCheckType, { nullable: true, description: 'Set when a checkpoint was given' }) checkpoint!: CheckpointCheckType | null;
+}
+
+@ObjectType('AuditCheckpoint', { description: 'A signed statement that the audit log had `hash` at `seq`; keep it outside the gateway' })
+export class AuditCheckpointType {
+  @Field(() => Int) seq!: number;
+  @Field(() => String) hash!: string;
+  @Field(() => String, { description: 'ISO-8601 time of issue, exactly as signed' }) at!: string;
+  @Field(() => String, { description: 'HMAC-SHA256 (hex) with MODELGATE_AUDIT_KEY' }) signature!: string;
+}
+
+@InputType('AuditCheckpointInput', { description: 'A checkpoint as auditCheckpoint returned it' })
+export class AuditCheckpointInput {
+  @Field(() => Int) seq!: number;
+  @Field(() => String) hash!: string;
+  @Field(() => String) at!: string;
+  @Field(() => String) signature!: string;
 }
 
 @ObjectType('BestVersion')
