@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RegistrySet } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import type { Lifecycle } from '../workflows/lifecycle.ts';
-import { LOCAL_ADMIN, authorize, type Action, type Principal } from './access.ts';
+import { LOCAL_ADMIN, authorize, type Action, type AuthorizeOptions, type Principal } from './access.ts';
 import { RequestLoaders } from './loaders.ts';
 
 /** What every resolver gets for one request. */
@@ -15,8 +15,8 @@ export interface GatewayContext {
   /** Who is asking ('anonymous' without authentication), as recorded in audit events. */
   principal: string;
   access: Principal;
-  /** FORBIDDEN unless the caller's grants cover the action here. */
-  authorize(action: Action, registry: string, model: string | null): void;
+  /** NOT_FOUND (as if absent) when the caller cannot read the model, FORBIDDEN when it can but the action is not granted. */
+  authorize(action: Action, registry: string, model: string | null, options?: AuthorizeOptions): void;
   log: Logger;
 }
 
@@ -33,7 +33,7 @@ export function createContext(services: GatewayServices, requestId: string, log:
     requestId,
     principal: access.id,
     access,
-    authorize: (action, registry, model) => authorize(access, action, registry, model),
+    authorize: (action, registry, model, options) => authorize(access, action, registry, model, options),
     log,
   };
 }
