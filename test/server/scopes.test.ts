@@ -118,14 +118,18 @@ describe('scoped callers', () => {
 
   describe('see out-of-scope models exactly as missing ones', () => {
     const hidden = 'm-01-other';
-    const ghost = 'ghost-model';
+    // In scope but missing: the answer an out-of-scope model must be indistinguishable from.
+    const ghost = 'ghost-churn';
     /** An answer with the model's name swapped for a placeholder, to compare a hidden model with a missing one. */
     const shape = (body: unknown, name: string) => JSON.parse(JSON.stringify(body).replaceAll(name, 'NAME')) as unknown;
 
     it.each([
       ['model', 'query ($n: String!) { model(name: $n) { name } }'],
       ['modelVersion', 'query ($n: String!) { modelVersion(name: $n, version: "1") { version } }'],
-      ['resolveVersion', 'query ($n: String!) { resolveVersion(uri: "models:/X/1") { version } }'],
+      ['resolveVersion', 'query ($u: String!) { resolveVersion(uri: $u) { version } }'],
+      ['compareVersions', 'query ($n: String!) { compareVersions(name: $n) { metrics } }'],
+      ['bestVersion', 'query ($n: String!) { bestVersion(name: $n, metric: "accuracy") { value } }'],
+      ['checkDegradation', 'mutation ($n: String!) { checkDegradation(name: $n, metric: "accuracy", observed: 0.5) { degraded } }'],
       ['evaluateGates', 'query ($n: String!) { evaluateGates(name: $n, version: "1", targetStage: STAGING) { passed } }'],
       ['compareRegistries', 'query ($n: String!) { compareRegistries(name: $n) { registry found versionCount } }'],
       ['auditLog', 'query ($n: String!) { auditLog(name: $n) { seq } }'],
@@ -135,9 +139,10 @@ describe('scoped callers', () => {
       ['promote', 'mutation ($n: String!) { promote(name: $n, version: "1", targetStage: STAGING) { status } }'],
       ['deleteAlias', 'mutation ($n: String!) { deleteAlias(name: $n, alias: "a") { name } }'],
     ])('%s', async (_label, query) => {
-      const forUri = (name: string) => query.replace('models:/X/1', `models:/${name}/1`);
-      const outOfScope = await as('churnEditor', forUri(hidden), { n: hidden });
-      const missing = await as('churnEditor', forUri(ghost), { n: ghost });
+      const variables = (name: string) => (query.includes('$u') ? { u: `models:/${name}/1` } : { n: name });
+      const outOfScope = await as('churnEditor', query, variables(hidden));
+      const missing = await as('churnEditor', query, variables(ghost));
+      expect(missing.body.errors?.[0]?.extensions?.code ?? 'NO ERROR').not.toBe('FORBIDDEN');
       expect(shape(outOfScope.body, hidden)).toEqual(shape(missing.body, ghost));
       // The model is really there: an administrator sees it.
       expect((await as('admin', '{ model(name: "m-01-other") { name } }')).body.data.model).toEqual({ name: hidden });
