@@ -31,22 +31,35 @@ export async function evaluateGates(registry: RegistryAdapter, version: ModelVer
 
 const EMPTY: Record<string, number> = Object.freeze(Object.create(null) as Record<string, number>);
 
-/** Numbers shown with the same decimals, so "0.88 < min 0.90" reads at a glance. */
+/** Decimals a number needs, ignoring binary noise (0.1 + 0.2 needs 1). */
+const decimals = (n: number): number => /^-?\d+\.(\d+)$/.exec(String(Number(n.toPrecision(12))))?.[1]?.length ?? 0;
+
+/** Numbers shown with the same decimals, so "0.88 < min 0.90" reads at a glance; exponents stay as they are. */
 function aligned(...numbers: number[]): string[] {
-  const decimals = (n: number) => /^-?\d+\.(\d+)$/.exec(String(n))?.[1]?.length ?? 0;
   const places = Math.max(...numbers.map(decimals));
   return numbers.map((n) => (/e/i.test(String(n)) ? String(n) : n.toFixed(places)));
 }
 
+/** The actual value beside a bound; never rounded into looking equal to a bound it breaks. */
+function shownBeside(actual: number, bound: number): [string, string] {
+  const [a, t] = aligned(actual, bound) as [string, string];
+  return a === t && actual !== bound ? [String(actual), String(bound)] : [a, t];
+}
+
 /** "accuracy 0.88 < min 0.90" when failing, "accuracy 0.92 >= min 0.90" when passing: actual, comparator, threshold. */
 function metricMessage(metric: string, actual: number, min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && actual < min) {
+    const [a, t] = shownBeside(actual, min);
+    return `${metric} ${a} < min ${t}`;
+  }
+  if (max !== undefined && actual > max) {
+    const [a, t] = shownBeside(actual, max);
+    return `${metric} ${a} > max ${t}`;
+  }
   const bounds = [min, max].filter((n): n is number => n !== undefined);
   const [shown, ...limits] = aligned(actual, ...bounds);
-  const minText = min === undefined ? undefined : limits[0];
-  const maxText = max === undefined ? undefined : limits.at(-1);
-  if (min !== undefined && actual < min) return `${metric} ${shown} < min ${minText}`;
-  if (max !== undefined && actual > max) return `${metric} ${shown} > max ${maxText}`;
-  return `${metric} ${shown} ${[minText && `>= min ${minText}`, maxText && `<= max ${maxText}`].filter(Boolean).join(' and ')}`;
+  const parts = [min !== undefined ? `>= min ${limits[0]}` : null, max !== undefined ? `<= max ${limits.at(-1)}` : null];
+  return `${metric} ${shown} ${parts.filter(Boolean).join(' and ')}`;
 }
 
 function check(gate: Gate, version: ModelVersion, metrics: Record<string, number>, capabilities: Capabilities): GateCheck {
