@@ -34,6 +34,8 @@ import {
   type VersionMetrics,
   type VersionPatch,
   type VersionQuery,
+  emptyMetrics,
+  emptyRecord,
 } from '../../src/core/index.ts';
 import { migrate } from './migrations.ts';
 import { groupTags, toModel, toVersion, versionOwner, type KeyValueRow, type ModelRow, type VersionRow } from './rows.ts';
@@ -351,7 +353,7 @@ export class LocalRegistry implements RegistryAdapter {
     const entry = (name: string, version: number) => {
       const id = versionKeyId({ name, version: String(version) });
       let metrics = result.get(id);
-      if (!metrics) result.set(id, (metrics = { metrics: {}, params: {} }));
+      if (!metrics) result.set(id, (metrics = emptyMetrics()));
       return metrics;
     };
     for (const row of read('metrics')) entry(row.name, row.version).metrics[row.key] = row.value as number;
@@ -411,7 +413,7 @@ export class LocalRegistry implements RegistryAdapter {
       list.push({ alias: row.alias, version: String(row.version) });
       aliases.set(row.model_id, list);
     }
-    return rows.map((row) => toModel(this.id, row, tags.get(String(row.id)) ?? {}, aliases.get(row.id) ?? []));
+    return rows.map((row) => toModel(this.id, row, tags.get(String(row.id)) ?? emptyRecord(), aliases.get(row.id) ?? []));
   }
 
   private hydrateVersions(rows: readonly VersionRow[]): ModelVersion[] {
@@ -435,7 +437,7 @@ export class LocalRegistry implements RegistryAdapter {
     }
     return rows.map((row) => {
       const owner = versionOwner(row.model_id, row.version);
-      return toVersion(this.id, row, tags.get(owner) ?? {}, aliases.get(owner) ?? []);
+      return toVersion(this.id, row, tags.get(owner) ?? emptyRecord(), aliases.get(owner) ?? []);
     });
   }
 

@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type Alias, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, type Alias, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
 
 export interface ModelRow {
   id: number;
@@ -36,7 +36,7 @@ export function groupTags(rows: readonly KeyValueRow[]): Map<string, Tags> {
   for (const row of rows) {
     const owner = String(row.owner);
     let tags = byOwner.get(owner);
-    if (!tags) byOwner.set(owner, (tags = {}));
+    if (!tags) byOwner.set(owner, (tags = emptyRecord()));
     tags[row.key] = row.value;
   }
   return byOwner;

@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
 
 /* JSON shapes of MLflow's REST API (mlflow/protos/model_registry.proto, service.proto). */
 
@@ -73,7 +73,7 @@ export function parseMlflowStage(text: string | undefined): Stage {
 export type StageMode = 'stages' | 'aliases';
 
 export const toTags = (tags: MlflowTag[] | undefined, ...hidden: string[]): Tags => {
-  const result: Tags = {};
+  const result: Tags = emptyRecord();
   for (const tag of tags ?? []) if (!hidden.includes(tag.key)) result[tag.key] = tag.value;
   return result;
 };

@@ -33,6 +33,7 @@ import {
   type VersionMetrics,
   type VersionPatch,
   type VersionQuery,
+  emptyMetrics,
 } from '../../src/core/index.ts';
 import { and, nameContains, nameEquals, namePrefix, tagEquals, type NameFilter } from './filters.ts';
 import { MlflowHttp, type MlflowAuth } from './http.ts';
@@ -416,7 +417,7 @@ export class MlflowRegistry implements RegistryAdapter {
     const runIds = [...new Set([...runOf.values()].filter((id): id is string => Boolean(id)))];
     const runs = await this.fetchRuns(runIds);
     const result = new Map<string, VersionMetrics>();
-    for (const [id, runId] of runOf) result.set(id, (runId && runs.get(runId)) || { metrics: {}, params: {} });
+    for (const [id, runId] of runOf) result.set(id, (runId && runs.get(runId)) || emptyMetrics());
     return result;
   }
 
@@ -453,7 +454,7 @@ export class MlflowRegistry implements RegistryAdapter {
     if (unseen.length) this.experiments = undefined;
     await mapBounded(unseen, this.concurrency, async (runId) => {
       const found = await this.orNull(this.http.get<{ run: MlflowRun }>('runs/get', { run_id: runId }));
-      runs.set(runId, found ? runMetrics(found.run) : { metrics: {}, params: {} });
+      runs.set(runId, found ? runMetrics(found.run) : emptyMetrics());
     });
     return runs;
   }
@@ -631,7 +632,7 @@ function matchesModelQuery(model: Model, query: ModelQuery): boolean {
   if (query.nameContains && !asciiLower(model.name).includes(asciiLower(query.nameContains))) return false;
   for (const tag of query.tags ?? []) {
     if (!Object.hasOwn(model.tags, tag.key)) return false;
-    if (tag.value !== null && model.tags[tag.key] !== tag.value) return false;
+    if (tag.value !== null && (!Object.hasOwn(model.tags, tag.key) || model.tags[tag.key] !== tag.value)) return false;
   }
   return true;
 }
@@ -641,12 +642,11 @@ const asciiLower = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase
 
 /** Latest value per metric key; MLflow's NaN and infinities (sent as strings) are not numbers GraphQL can carry. */
 function runMetrics(run: MlflowRun): VersionMetrics {
-  const metrics: Record<string, number> = {};
+  const { metrics, params } = emptyMetrics();
   for (const metric of run.data?.metrics ?? []) {
     const value = typeof metric.value === 'number' ? metric.value : Number.NaN;
     if (Number.isFinite(value)) metrics[metric.key] = value;
   }
-  const params: Record<string, string> = {};
   for (const param of run.data?.params ?? []) params[param.key] = param.value;
   return { metrics, params };
 }

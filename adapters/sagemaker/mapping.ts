@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyMetrics, emptyRecord, invalidInput, type ModelVersion, type Signature, type SignatureField, type Tags, type VersionMetrics, parseSignature } from '../../src/core/index.ts';
 
 /* CustomerMetadataProperties keys modelgate writes next to the user's tags. */
 export const META = {
@@ -6,7 +6,12 @@ export const META = {
   source: 'modelgate.source',
   runId: 'modelgate.run_id',
   semver: 'modelgate.semver',
+  /** Written by modelgate 0.x as one JSON value; read still, never written. */
   signature: 'modelgate.signature',
+  /** The compact signature, split across `modelgate.signature.0`, `.1`, ... in order. */
+  signaturePart: 'modelgate.signature.',
+  /** A description changed after registration (ModelPackageDescription is set at creation only). */
+  description: 'modelgate.description',
   metric: 'metric.',
   param: 'param.',
 } as const;
@@ -21,6 +26,8 @@ export const isReservedKey = (key: string): boolean =>
   key === META.runId ||
   key === META.semver ||
   key === META.signature ||
+  key === META.description ||
+  key.startsWith(META.signaturePart) ||
   key.startsWith(META.metric) ||
   key.startsWith(META.param);
 
@@ -66,14 +73,15 @@ export function readStage(pkg: PackageDescription): Stage {
 
 export function toVersion(registry: string, name: string, pkg: PackageDescription, aliases: string[]): ModelVersion {
   const meta = pkg.CustomerMetadataProperties ?? {};
-  const tags: Tags = {};
+  // Null prototype: a tag named `__proto__` or `constructor` is a tag like any other.
+  const tags: Tags = emptyRecord();
   for (const [key, value] of Object.entries(meta)) if (!isReservedKey(key)) tags[key] = value;
   return {
     registry,
     name,
     version: String(pkg.ModelPackageVersion),
     stage: readStage(pkg),
-    description: pkg.ModelPackageDescription || null,
+    description: readDescription(pkg),
     source: pkg.SourceUri || meta[META.source] || null,
     runId: meta[META.runId] || null,
     status: toStatus(pkg.ModelPackageStatus),
@@ -83,7 +91,7 @@ export function toVersion(registry: string, name: string, pkg: PackageDescriptio
     updatedAt: pkg.LastModifiedTime ?? pkg.CreationTime ?? new Date(0),
     createdBy: pkg.CreatedBy?.UserProfileName ?? pkg.CreatedBy?.IamIdentity?.Arn ?? null,
     semver: meta[META.semver] || null,
-    signature: parseSignature(meta[META.signature]),
+    signature: readSignature(meta),
     native: { modelPackageArn: pkg.ModelPackageArn ?? '', approvalStatus: pkg.ModelApprovalStatus ?? '' },
   };
 }
@@ -95,9 +103,8 @@ function toStatus(status: string | undefined): VersionStatus {
 }
 
 /** Metrics and params kept as `metric.<name>` / `param.<name>` metadata. */
-export function readMetrics(pkg: PackageDescription): { metrics: Record<string, number>; params: Record<string, string> } {
-  const metrics: Record<string, number> = {};
-  const params: Record<string, string> = {};
+export function readMetrics(pkg: PackageDescription): VersionMetrics {
+  const { metrics, params } = emptyMetrics();
   for (const [key, value] of Object.entries(pkg.CustomerMetadataProperties ?? {})) {
     if (key.startsWith(META.metric)) {
       const number = Number(value);
@@ -107,4 +114,73 @@ export function readMetrics(pkg: PackageDescription): { metrics: Record<string, 
     }
   }
   return { metrics, params };
+}
+
+/** The description entry wins over ModelPackageDescription once set; an empty entry means cleared. */
+export function readDescription(pkg: PackageDescription): string | null {
+  const meta = pkg.CustomerMetadataProperties ?? {};
+  return (Object.hasOwn(meta, META.description) ? meta[META.description] : pkg.ModelPackageDescription) || null;
+}
+
+/**
+ * Metadata for a description change: the entry, or its removal when the package's own
+ * description already says the same. Over the 256-character value limit is INVALID_INPUT
+ * naming the entry and the limit.
+ */
+export function descriptionEntry(pkg: PackageDescription, description: string | null, limit: number): { set: Record<string, string>; remove: string[] } {
+  const text = description ?? '';
+  if (text.length > limit) {
+    throw invalidInput(
+      `A description changed after registration is kept in SageMaker metadata entry '${META.description}', at most ${limit} characters; this one has ${text.length}`,
+      { field: 'description', limit },
+    );
+  }
+  if (text === (pkg.ModelPackageDescription ?? '')) return { set: {}, remove: [META.description] };
+  return { set: { [META.description]: text }, remove: [] };
+}
+
+/** Field as [name, type] or [name, type, 1] when optional: about a third of the JSON form. */
+type CompactField = [string, string] | [string, string, 1];
+
+const compact = (fields: SignatureField[]): CompactField[] => fields.map((f) => (f.optional ? [f.name, f.type, 1] : [f.name, f.type]));
+const expand = (fields: unknown): SignatureField[] | null => {
+  if (!Array.isArray(fields)) return null;
+  const out: SignatureField[] = [];
+  for (const f of fields) {
+    if (!Array.isArray(f) || typeof f[0] !== 'string' || typeof f[1] !== 'string') return null;
+    out.push({ name: f[0], type: f[1], optional: f[2] === 1 });
+  }
+  return out;
+};
+
+/** The signature as compact JSON split into entries of at most `valueLimit` UTF-16 units, never inside a surrogate pair. */
+export function signatureEntries(signature: Signature, valueLimit: number): Record<string, string> {
+  const entries: Record<string, string> = {};
+  let part = '';
+  let count = 0;
+  for (const char of JSON.stringify([compact(signature.inputs), compact(signature.outputs)])) {
+    if (part.length + char.length > valueLimit) {
+      entries[META.signaturePart + count++] = part;
+      part = '';
+    }
+    part += char;
+  }
+  if (part) entries[META.signaturePart + count] = part;
+  return entries;
+}
+
+/** Joins `modelgate.signature.0…n` back; falls back to the older single JSON entry; unreadable is absent. */
+export function readSignature(meta: Record<string, string>): Signature | null {
+  if (!Object.hasOwn(meta, META.signaturePart + 0)) return parseSignature(meta[META.signature]);
+  let text = '';
+  for (let i = 0; Object.hasOwn(meta, META.signaturePart + i); i++) text += meta[META.signaturePart + i];
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (!Array.isArray(value)) return null;
+    const inputs = expand(value[0]);
+    const outputs = expand(value[1]);
+    return inputs && outputs ? { inputs, outputs } : null;
+  } catch {
+    return null;
+  }
 }

@@ -51,9 +51,12 @@ import {
   type VersionMetrics,
   type VersionPatch,
   type VersionQuery,
+  emptyMetrics,
+  emptyRecord,
+  recordFrom,
 } from '../../src/core/index.ts';
 import { mapAwsError } from './errors.ts';
-import { ALIAS_TAG, META, STAGE_WRITE, isReservedKey, readMetrics, toVersion, type PackageDescription } from './mapping.ts';
+import { ALIAS_TAG, META, STAGE_WRITE, descriptionEntry, isReservedKey, readMetrics, signatureEntries, toVersion, type PackageDescription } from './mapping.ts';
 
 export interface SageMakerRegistryOptions {
   id: string;
@@ -74,6 +77,8 @@ export const SAGEMAKER_LIMITS = {
   metadataEntries: 50,
   metadataKey: 128,
   metadataValue: 256,
+  /** A description changed after registration lives in one metadata entry. */
+  descriptionEntry: 256,
   groupName: 63,
   tagKey: 128,
   tagValue: 256,
@@ -123,12 +128,16 @@ export class SageMakerRegistry implements RegistryAdapter {
       modelWithoutVersions: true,
       modelRename: false,
       versionSourceRequired: false,
-      versionDescriptionMutable: false,
+      versionDescriptionMutable: true,
       limits: {
         modelName: { maxLength: SAGEMAKER_LIMITS.groupName, pattern: GROUP_NAME, rule: GROUP_NAME_RULE },
         tagKey: { maxLength: SAGEMAKER_LIMITS.tagKey, pattern: /^[\p{L}\p{N}_\-./: ]+$/u, rule: 'letters, digits, _ - . / : and space, at most 128 (SageMaker)' },
         tagValue: { maxLength: SAGEMAKER_LIMITS.metadataValue, rule: 'at most 256 characters (SageMaker CustomerMetadataProperties)' },
         description: { maxLength: 1024 },
+        versionDescriptionChange: {
+          maxLength: SAGEMAKER_LIMITS.descriptionEntry,
+          rule: `at most ${SAGEMAKER_LIMITS.descriptionEntry} characters (SageMaker metadata entry ${META.description})`,
+        },
         source: { maxLength: SAGEMAKER_LIMITS.metadataValue },
         maxVersionTags: SAGEMAKER_LIMITS.metadataEntries,
       },
@@ -301,11 +310,11 @@ export class SageMakerRegistry implements RegistryAdapter {
   async createVersion(input: CreateVersion): Promise<ModelVersion> {
     await this.requireGroup(input.name);
     this.refuseReservedVersionTags(Object.keys(input.tags ?? {}));
-    const metadata: Record<string, string> = { ...input.tags, [META.stage]: Stage.NONE };
+    const metadata: Record<string, string> = recordFrom([...Object.entries(input.tags ?? {}), [META.stage, Stage.NONE] as const]);
     if (input.source) metadata[META.source] = input.source;
     if (input.runId) metadata[META.runId] = input.runId;
     if (input.semver) metadata[META.semver] = input.semver;
-    if (input.signature) metadata[META.signature] = JSON.stringify(input.signature);
+    if (input.signature) Object.assign(metadata, signatureEntries(input.signature, SAGEMAKER_LIMITS.metadataValue));
     for (const [key, value] of Object.entries(input.metrics ?? {})) metadata[META.metric + key] = String(value);
     for (const [key, value] of Object.entries(input.params ?? {})) metadata[META.param + key] = value;
     checkMetadata(metadata);
@@ -328,12 +337,16 @@ export class SageMakerRegistry implements RegistryAdapter {
     return toVersion(this.id, input.name, pkg, []);
   }
 
+  /** ModelPackageDescription is set at creation only, so a later description goes to metadata entry `modelgate.description`. */
   async updateVersion(key: VersionKey, patch: VersionPatch): Promise<ModelVersion> {
-    const version = await this.requireVersion(key);
-    if (patch.description !== undefined && patch.description !== version.description) {
-      throw new RegistryError(ErrorCode.UNSUPPORTED, 'SageMaker sets a model package description at registration only; it cannot be changed');
-    }
-    return version;
+    const { pkg, version } = await this.requirePackage(key);
+    if (patch.description === undefined || (patch.description || null) === version.description) return version;
+    const change = descriptionEntry(pkg, patch.description, SAGEMAKER_LIMITS.descriptionEntry);
+    const metadata = recordFrom([...Object.entries(pkg.CustomerMetadataProperties ?? {}), ...Object.entries(change.set)]);
+    for (const removed of change.remove) delete metadata[removed];
+    checkMetadata(metadata);
+    await this.update(pkg, { metadata, removed: change.remove.filter((k) => Object.hasOwn(pkg.CustomerMetadataProperties ?? {}, k)) });
+    return this.requireVersion(key);
   }
 
   async getDownloadUri(key: VersionKey): Promise<string | null> {
@@ -361,7 +374,7 @@ export class SageMakerRegistry implements RegistryAdapter {
     }
     this.refuseReservedVersionTags([...Object.keys(set), ...remove]);
     const { pkg } = await this.requirePackage(target);
-    const metadata = { ...pkg.CustomerMetadataProperties, ...set };
+    const metadata = recordFrom([...Object.entries(pkg.CustomerMetadataProperties ?? {}), ...Object.entries(set)]);
     for (const key of remove) delete metadata[key];
     checkMetadata(metadata);
     await this.update(pkg, { metadata, removed: remove.filter((k) => Object.hasOwn(pkg.CustomerMetadataProperties ?? {}, k)) });
@@ -393,7 +406,7 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   async setStage(key: VersionKey, stage: Stage): Promise<ModelVersion> {
     const { pkg } = await this.requirePackage(key);
-    await this.update(pkg, { metadata: { ...pkg.CustomerMetadataProperties, [META.stage]: stage }, removed: [], stage });
+    await this.update(pkg, { metadata: recordFrom([...Object.entries(pkg.CustomerMetadataProperties ?? {}), [META.stage, stage] as const]), removed: [], stage });
     return this.requireVersion(key);
   }
 
@@ -405,7 +418,7 @@ export class SageMakerRegistry implements RegistryAdapter {
       const numbers = [...new Set(refs.filter((r) => r.name === name).map((r) => r.version))];
       await mapBounded(numbers, this.concurrency, async (number) => {
         const pkg = group ? await this.describe(group.packageArnPrefix + number) : null;
-        result.set(versionKeyId({ name, version: number }), pkg ? readMetrics(pkg) : { metrics: {}, params: {} });
+        result.set(versionKeyId({ name, version: number }), pkg ? readMetrics(pkg) : emptyMetrics());
       });
     });
     return result;
@@ -483,7 +496,7 @@ export class SageMakerRegistry implements RegistryAdapter {
   }
 
   private async groupTags(group: GroupInfo): Promise<Tags> {
-    const tags: Tags = {};
+    const tags: Tags = emptyRecord();
     let token: string | undefined;
     do {
       const page = await this.call<ListTagsCommandOutput>('ListTags', new ListTagsCommand({ ResourceArn: group.arn, MaxResults: LIST_PAGE_MAX, NextToken: token }));
@@ -504,7 +517,7 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   private async toModel(name: string, group: GroupInfo): Promise<Model> {
     const tags = await this.groupTags(group);
-    const userTags: Tags = {};
+    const userTags: Tags = emptyRecord();
     const aliases: Model['aliases'] = [];
     for (const [key, value] of Object.entries(tags)) {
       if (key.startsWith(ALIAS_TAG)) aliases.push({ alias: key.slice(ALIAS_TAG.length), version: value });
@@ -538,7 +551,7 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   private refuseReservedVersionTags(keys: readonly string[]): void {
     const reserved = keys.find(isReservedKey);
-    if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps stage, source, run id, metrics and params there`);
+    if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps stage, source, run id, semver, signature, description, metrics and params there`);
   }
 
   private refuseReservedModelTags(keys: readonly string[]): void {
@@ -566,7 +579,7 @@ function checkMetadata(metadata: Record<string, string>): void {
   const entries = Object.entries(metadata);
   if (entries.length > SAGEMAKER_LIMITS.metadataEntries) {
     throw invalidInput(
-      `SageMaker keeps at most ${SAGEMAKER_LIMITS.metadataEntries} metadata entries per version; this needs ${entries.length} (tags, metrics, params and modelgate's own entries together)`,
+      `SageMaker keeps at most ${SAGEMAKER_LIMITS.metadataEntries} metadata entries per version; this needs ${entries.length} (tags, metrics, params and modelgate's own entries, the signature's parts included, together)`,
       { limit: SAGEMAKER_LIMITS.metadataEntries },
     );
   }

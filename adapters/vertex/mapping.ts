@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, recordFrom, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
 
 /* How modelgate's concepts live in Vertex labels and aliases. */
 
@@ -58,7 +58,7 @@ export function toDate(timestamp: Timestamp | null | undefined): Date {
 export function fromValue(value: ProtoValue | null | undefined): unknown {
   if (!value) return null;
   if (value.structValue) {
-    return Object.fromEntries(Object.entries(value.structValue.fields ?? {}).map(([k, v]) => [k, fromValue(v)]));
+    return recordFrom(Object.entries(value.structValue.fields ?? {}).map(([k, v]) => [k, fromValue(v)] as const));
   }
   if (value.listValue) return (value.listValue.values ?? []).map(fromValue);
   if (typeof value.numberValue === 'number') return value.numberValue;
@@ -73,7 +73,7 @@ export function toValue(value: unknown): ProtoValue {
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
   if (Array.isArray(value)) return { listValue: { values: value.map(toValue) } };
-  return { structValue: { fields: Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, toValue(v)])) } };
+  return { structValue: { fields: recordFrom(Object.entries(value as object).map(([k, v]) => [k, toValue(v)] as const)) } };
 }
 
 export function readStage(labels: Record<string, string>): Stage {
@@ -83,8 +83,8 @@ export function readStage(labels: Record<string, string>): Stage {
 
 /** Splits merged labels into model tags and version tags, leaving modelgate's own out. */
 export function splitLabels(labels: Record<string, string> | null | undefined): { model: Tags; version: Tags } {
-  const model: Tags = {};
-  const version: Tags = {};
+  const model: Tags = emptyRecord();
+  const version: Tags = emptyRecord();
   for (const [key, value] of Object.entries(labels ?? {})) {
     if (key === STAGE_LABEL) continue;
     if (key.startsWith(MODEL_TAG_PREFIX)) model[key.slice(MODEL_TAG_PREFIX.length)] = value;
@@ -95,11 +95,11 @@ export function splitLabels(labels: Record<string, string> | null | undefined): 
 
 /** Version labels only (Vertex returns them merged with the model's). */
 export function versionLabels(labels: Record<string, string> | null | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels ?? {}).filter(([key]) => !key.startsWith(MODEL_TAG_PREFIX)));
+  return recordFrom(Object.entries(labels ?? {}).filter(([key]) => !key.startsWith(MODEL_TAG_PREFIX)));
 }
 
 export function modelLabels(labels: Record<string, string> | null | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels ?? {}).filter(([key]) => key.startsWith(MODEL_TAG_PREFIX)));
+  return recordFrom(Object.entries(labels ?? {}).filter(([key]) => key.startsWith(MODEL_TAG_PREFIX)));
 }
 
 export function toVersion(registry: string, model: VertexModel): ModelVersion {

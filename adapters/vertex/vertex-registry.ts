@@ -33,6 +33,8 @@ import {
   type VersionMetrics,
   type VersionPatch,
   type VersionQuery,
+  emptyMetrics,
+  recordFrom,
 } from '../../src/core/index.ts';
 import { mapGrpcError } from './errors.ts';
 import {
@@ -242,7 +244,7 @@ export class VertexRegistry implements RegistryAdapter {
   async createVersion(input: CreateVersion): Promise<ModelVersion> {
     const existing = await this.findModel(input.name);
     if (!existing && !input.createModel) throw modelNotFound(input.name);
-    const labels: Record<string, string> = { ...input.tags, [STAGE_LABEL]: 'none' };
+    const labels: Record<string, string> = recordFrom([...Object.entries(input.tags ?? {}), [STAGE_LABEL, 'none'] as const]);
     if (!existing) for (const [key, value] of Object.entries(input.createModel?.tags ?? {})) labels[MODEL_TAG_PREFIX + key] = value;
     const [operation] = await this.call(() =>
       this.client.uploadModel(
@@ -339,7 +341,7 @@ export class VertexRegistry implements RegistryAdapter {
       const reserved = Object.keys(set).find((k) => k.startsWith(MODEL_TAG_PREFIX));
       if (reserved) throw invalidInput(`Version tags may not start with '${MODEL_TAG_PREFIX}' on Vertex: that prefix marks model tags`);
       const version = await this.requireVersionModel(target);
-      const labels = { ...versionLabels(version.labels), ...set };
+      const labels = recordFrom([...Object.entries(versionLabels(version.labels)), ...Object.entries(set)]);
       for (const key of remove) delete labels[key];
       checkLabelCount(labels);
       await this.call(() =>
@@ -408,7 +410,7 @@ export class VertexRegistry implements RegistryAdapter {
       const model = await this.findModel(name);
       const numbers = [...new Set(refs.filter((r) => r.name === name).map((r) => r.version))];
       await mapBounded(numbers, this.concurrency, async (number) => {
-        result.set(versionKeyId({ name, version: number }), model ? await this.evaluationsOf(`${model.name}@${number}`) : { metrics: {}, params: {} });
+        result.set(versionKeyId({ name, version: number }), model ? await this.evaluationsOf(`${model.name}@${number}`) : emptyMetrics());
       });
     });
     return result;
@@ -418,8 +420,7 @@ export class VertexRegistry implements RegistryAdapter {
 
   /** Numbers and params of every evaluation of a version, later ones winning. */
   private async evaluationsOf(versionName: string): Promise<VersionMetrics> {
-    const metrics: Record<string, number> = {};
-    const params: Record<string, string> = {};
+    const { metrics, params } = emptyMetrics();
     let evaluations: { metrics?: ProtoValue | null; metadata?: ProtoValue | null }[];
     try {
       [evaluations] = await this.call(() => this.client.listModelEvaluations({ parent: versionName }, { timeout: this.timeout }));

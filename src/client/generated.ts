@@ -221,6 +221,8 @@ export type Limits = {
   source: TextRule;
   tagKey: TextRule;
   tagValue: TextRule;
+  /** A version description changed after registration, where tighter than description (SageMaker) */
+  versionDescriptionChange?: Maybe<TextRule>;
 };
 
 export type Metric = {
@@ -627,6 +629,7 @@ export type QueryApprovalRequestArgs = {
 
 
 export type QueryApprovalRequestsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
   registry?: InputMaybe<Scalars['String']['input']>;

@@ -15,6 +15,8 @@ export interface Limits {
   tagValue: TextRule;
   description: TextRule;
   source: TextRule;
+  /** A version description changed after registration, when the backend keeps it under a tighter limit (SageMaker: a metadata entry). */
+  versionDescriptionChange?: TextRule;
   /** Most tags one version may carry, or null when unbounded. */
   maxVersionTags: number | null;
 }

@@ -125,6 +125,13 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
       attribute(() => {
         checkKeyOf(key);
         checkDescription(patch.description);
+        const change = limits.versionDescriptionChange;
+        if (change && patch.description != null && patch.description.length > change.maxLength) {
+          throw invalidInput(`Description is ${patch.description.length} characters long; a changed description is ${change.rule ?? `at most ${change.maxLength}`}`, {
+            field: 'description',
+            limit: change.maxLength,
+          });
+        }
         return adapter.updateVersion(key, patch);
       }),
     getDownloadUri: (key) => attribute(() => (checkKeyOf(key), adapter.getDownloadUri(key))),

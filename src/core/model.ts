@@ -1,6 +1,6 @@
 import type { Stage } from './stage.ts';
 
-/** Tags are plain string maps in the domain; GraphQL shows them as key/value lists. */
+/** Tags are string maps without a prototype (see `emptyRecord`), so any key round-trips; GraphQL shows them as key/value lists. */
 export type Tags = Record<string, string>;
 
 export interface ModelKey {
@@ -93,7 +93,20 @@ export interface VersionMetrics {
   params: Record<string, string>;
 }
 
-export const EMPTY_METRICS: VersionMetrics = Object.freeze({ metrics: {}, params: {} }) as VersionMetrics;
+/** A string-keyed record without a prototype: `__proto__`, `constructor` or `toString` are keys like any other. */
+export const emptyRecord = <V>(): Record<string, V> => Object.create(null) as Record<string, V>;
+
+/** A prototype-free record from key/value pairs; a later pair wins. */
+export function recordFrom<V>(pairs: Iterable<readonly [string, V]>): Record<string, V> {
+  const record = emptyRecord<V>();
+  for (const [key, value] of pairs) record[key] = value;
+  return record;
+}
+
+/** No metrics and no params, each a fresh prototype-free record. */
+export const emptyMetrics = (): VersionMetrics => ({ metrics: emptyRecord(), params: emptyRecord() });
+
+export const EMPTY_METRICS: VersionMetrics = Object.freeze({ metrics: Object.freeze(emptyRecord<number>()), params: Object.freeze(emptyRecord<string>()) });
 
 export interface CreateModel {
   name: string;

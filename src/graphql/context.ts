@@ -4,7 +4,7 @@ import type { GatewayStore } from '../store/index.ts';
 import type { Catalog } from '../workflows/catalog.ts';
 import type { Caller } from '../workflows/command.ts';
 import type { Lifecycle } from '../workflows/lifecycle.ts';
-import { LOCAL_ADMIN, authorize, can, type Action, type Principal } from './access.ts';
+import { LOCAL_ADMIN, authorize, readable, type Action, type AuthorizeOptions, type Principal } from './access.ts';
 import { RequestLoaders } from './loaders.ts';
 
 /** What every resolver gets for one request. */
@@ -20,8 +20,8 @@ export interface GatewayContext {
   /** Who is asking ('anonymous' without authentication), as recorded in audit events. */
   principal: string;
   access: Principal;
-  /** FORBIDDEN unless the caller's grants cover the action here. */
-  authorize(action: Action, registry: string, model: string | null): void;
+  /** NOT_FOUND (as if absent) when the caller cannot read the model, FORBIDDEN when it can but the action is not granted. */
+  authorize(action: Action, registry: string, model: string | null, options?: AuthorizeOptions): void;
   log: Logger;
 }
 
@@ -34,7 +34,7 @@ export interface GatewayServices {
 
 export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN): GatewayContext {
   const loaders = new RequestLoaders(services.registries);
-  const check = (action: Action, registry: string, model: string | null) => authorize(access, action, registry, model);
+  const check = (action: Action, registry: string, model: string | null, options?: AuthorizeOptions) => authorize(access, action, registry, model, options);
   return {
     ...services,
     loaders,
@@ -45,7 +45,7 @@ export function createContext(services: GatewayServices, requestId: string, log:
     caller: {
       principal: access.id,
       authorize: check,
-      sees: (registry, model) => can(access, 'read', registry, model),
+      sees: (registry, model) => readable(access, registry, model),
       changed: (registry) => loaders.for(registry).clear(),
     },
     log,

@@ -190,8 +190,9 @@ export class PostgresStore implements GatewayStore {
   async listApprovals(filter: Parameters<GatewayStore['listApprovals']>[0]): Promise<ApprovalRequest[]> {
     const { rows } = await this.pool.query<ApprovalRow>(
       `SELECT * FROM modelgate_approval_requests WHERE ($1::text IS NULL OR registry = $1) AND ($2::text IS NULL OR model = $2)
-       AND ($3::text IS NULL OR status = $3) ORDER BY requested_at DESC LIMIT $4`,
-      [filter.registry ?? null, filter.model ?? null, filter.status ?? null, filter.limit],
+       AND ($3::text IS NULL OR status = $3) AND ($5::text IS NULL OR requested_at < $5 OR (requested_at = $5 AND id < $6))
+       ORDER BY requested_at DESC, id DESC LIMIT $4`,
+      [filter.registry ?? null, filter.model ?? null, filter.status ?? null, filter.limit, filter.before?.requestedAt.toISOString() ?? null, filter.before?.id ?? null],
     );
     return rows.map(fromApprovalRow);
   }

@@ -6,6 +6,7 @@ import { GENESIS_HASH, auditHash, toStoredFields, verifyChain } from './audit-ch
 import { KeyLock } from './key-lock.ts';
 import {
   ApprovalStatus,
+  type ApprovalQuery,
   type ApprovalRequest,
   type AuditCheckpoint,
   type AuditEvent,
@@ -169,9 +170,11 @@ export class SqliteStore implements GatewayStore {
     const rows = this.db
       .prepare(
         `SELECT * FROM approval_requests WHERE (? IS NULL OR registry = ?) AND (? IS NULL OR model = ?) AND (? IS NULL OR status = ?)
-         ORDER BY requested_at DESC LIMIT ?`,
+         AND (? IS NULL OR requested_at < ? OR (requested_at = ? AND id < ?))
+         ORDER BY requested_at DESC, id DESC LIMIT ?`,
       )
-      .all(filter.registry ?? null, filter.registry ?? null, filter.model ?? null, filter.model ?? null, filter.status ?? null, filter.status ?? null, filter.limit) as ApprovalRow[];
+      .all(filter.registry ?? null, filter.registry ?? null, filter.model ?? null, filter.model ?? null, filter.status ?? null, filter.status ?? null,
+        ...beforeArgs(filter.before), filter.limit) as ApprovalRow[];
     return rows.map(fromApprovalRow);
   }
 
@@ -253,3 +256,8 @@ export class SqliteStore implements GatewayStore {
 }
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+const beforeArgs = (before: ApprovalQuery['before']) => {
+  const at = before ? before.requestedAt.toISOString() : null;
+  return [at, at, at, before?.id ?? null];
+};

@@ -99,6 +99,15 @@ export interface ApprovalRequest {
   reason: string | null;
 }
 
+export interface ApprovalQuery {
+  registry?: string | null;
+  model?: string | null;
+  status?: ApprovalStatus | null;
+  limit: number;
+  /** The request the previous page ended with (a cursor). */
+  before?: { requestedAt: Date; id: string } | null;
+}
+
 export interface ProductionRecord {
   registry: string;
   model: string;
@@ -156,7 +165,8 @@ export interface GatewayStore {
 
   createApproval(request: Omit<ApprovalRequest, 'id' | 'requestedAt' | 'status' | 'approvals' | 'decidedBy' | 'decidedAt' | 'reason'>): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
-  listApprovals(filter: { registry?: string | null; model?: string | null; status?: ApprovalStatus | null; limit: number }): Promise<ApprovalRequest[]>;
+  /** Newest first (ties by id, descending); with `before`, only requests that come after that one in this order. */
+  listApprovals(filter: ApprovalQuery): Promise<ApprovalRequest[]>;
   /** Saves a changed request only if it is still in `expected` status; false when another caller got there first. */
   saveApproval(request: ApprovalRequest, expected: ApprovalStatus): Promise<boolean>;
 

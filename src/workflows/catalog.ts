@@ -31,7 +31,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry);
     const input = { name: request.name, description: request.description, tags: request.tags };
     return this.commands.run(caller, {
-      action: 'createModel', registry, model: request.name, permissions: ['edit'], input,
+      action: 'createModel', registry, model: request.name, permissions: [{ permission: 'edit', creates: true }], input,
       run: async (step) => {
         await step.intend({ kind: 'observe' });
         return registry.createModel({ ...input, createdBy: caller.principal });
@@ -53,7 +53,7 @@ export class Catalog {
   renameModel(caller: Caller, request: Target & { newName: string }): Promise<Model> {
     const registry = this.registries.get(request.registry);
     return this.commands.run(caller, {
-      action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName }], input: { newName: request.newName },
+      action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
       run: async (step) => {
         await step.intend({ kind: 'observe' });
         return registry.renameModel(request.name, request.newName);
@@ -78,7 +78,7 @@ export class Catalog {
     const { registry: _registry, bump, ...fields } = request;
     const input = { ...fields, bump: bump ?? null };
     return this.commands.run(caller, {
-      action: 'registerVersion', registry, model: request.name, permissions: ['edit'], input,
+      action: 'registerVersion', registry, model: request.name, permissions: [{ permission: 'edit', creates: true }], input,
       run: async (step) => {
         const [newest] = (await registry.listVersions(request.name, {}, { first: 1 }).catch(() => ({ items: [] as ModelVersion[] }))).items;
         await step.intend({ kind: 'register', after: newest?.version ?? null });

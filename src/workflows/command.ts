@@ -10,7 +10,7 @@ export type Permission = 'read' | 'edit' | 'promote:staging' | 'promote:producti
 export interface Caller {
   principal: string;
   /** Throws (FORBIDDEN, or NOT_FOUND where the target is out of the caller's sight) unless allowed. */
-  authorize(permission: Permission, registry: string, model: string | null): void;
+  authorize(permission: Permission, registry: string, model: string | null, options?: { creates?: boolean }): void;
   /** Whether the target is in the caller's sight at all; what is out of sight answers like a missing thing. */
   sees?(registry: string, model: string): boolean;
   /** Forgets what this caller has cached about a registry, once it changed. */
@@ -38,8 +38,8 @@ export interface Command<T> {
   registry: RegistryAdapter | null;
   model: string | null;
   version?: string | null;
-  /** Permissions needed, each on `model` unless it names another. */
-  permissions: (Permission | { permission: Permission; model: string })[];
+  /** Permissions needed, each on `model` unless it names another; `creates` when the call may create that model. */
+  permissions: (Permission | { permission: Permission; model?: string; creates?: boolean })[];
   /** The arguments as given: recorded on refusals, hashed for idempotency. */
   input: Record<string, unknown>;
   /** Checks before anything is read or written; a failure is INVALID_INPUT and audited. */
@@ -69,8 +69,8 @@ export class CommandRunner {
     const base = { principal: caller.principal, action: command.action, registry, model: command.model, version: command.version ?? null };
     try {
       for (const need of command.permissions) {
-        const { permission, model } = typeof need === 'string' ? { permission: need, model: command.model } : need;
-        caller.authorize(permission, registry, model);
+        const { permission, model = command.model, creates } = typeof need === 'string' ? { permission: need } : need;
+        caller.authorize(permission, registry, model, { creates });
       }
       if (command.idempotencyKey != null) checkIdempotencyKey(command.idempotencyKey);
       command.validate?.();

@@ -3,6 +3,7 @@ import {
   RegistryError,
   Stage,
   VersionOrder,
+  EMPTY_METRICS,
   versionKeyId,
   type ModelVersion,
   type RegistryAdapter,
@@ -47,7 +48,7 @@ export interface VersionComparison {
 export async function compareVersions(registry: RegistryAdapter, name: string, options: CompareOptions = {}): Promise<VersionComparison> {
   const versions = await pickVersions(registry, name, options);
   const recorded = await registry.getMetrics(versions.map((v) => ({ name: v.name, version: v.version, runId: v.runId })));
-  const metricsOf = (v: ModelVersion) => recorded.get(versionKeyId(v))?.metrics ?? {};
+  const metricsOf = (v: ModelVersion) => recorded.get(versionKeyId(v))?.metrics ?? EMPTY_METRICS.metrics;
   const metrics = options.metrics?.length
     ? [...new Set(options.metrics)]
     : [...new Set(versions.flatMap((v) => Object.keys(metricsOf(v))))].sort();
@@ -111,8 +112,9 @@ export async function bestVersion(
   const recorded = await registry.getMetrics(page.items.map((v) => ({ name: v.name, version: v.version, runId: v.runId })));
   let best: BestVersion | null = null;
   for (const version of page.items) {
-    const value = recorded.get(versionKeyId(version))?.metrics[metric];
-    if (value === undefined) continue;
+    const metrics = recorded.get(versionKeyId(version))?.metrics;
+    if (!metrics || !Object.hasOwn(metrics, metric)) continue;
+    const value = metrics[metric]!;
     const better = !best || (goal === 'MAXIMIZE' ? value > best.value : value < best.value) || (value === best.value && Number(version.version) > Number(best.version.version));
     if (better) best = { version, value };
   }
@@ -145,7 +147,7 @@ export async function compareRegistries(registries: readonly RegistryAdapter[], 
           found: true,
           versionCount: versions.hasNextPage ? null : versions.items.length,
           production,
-          productionMetrics: production ? (metrics?.get(versionKeyId(production))?.metrics ?? {}) : null,
+          productionMetrics: production ? (metrics?.get(versionKeyId(production))?.metrics ?? EMPTY_METRICS.metrics) : null,
           latest: versions.items[0] ?? null,
         };
       } catch (error) {

@@ -1,4 +1,4 @@
-import { versionKeyId, type ModelVersion, type RegistryAdapter } from '../core/index.ts';
+import { versionKeyId, type Capabilities, type ModelVersion, type RegistryAdapter } from '../core/index.ts';
 import type { EffectivePolicy, Gate } from './policy.ts';
 
 export interface GateCheck {
@@ -22,13 +22,47 @@ export interface GateReport {
 export async function evaluateGates(registry: RegistryAdapter, version: ModelVersion, policy: EffectivePolicy): Promise<GateReport> {
   const needsMetrics = policy.gates.some((g) => g.kind === 'metric');
   const metrics = needsMetrics
-    ? ((await registry.getMetrics([{ name: version.name, version: version.version, runId: version.runId }])).get(versionKeyId(version))?.metrics ?? {})
-    : {};
-  const checks = policy.gates.map((gate) => check(gate, version, metrics));
+    ? ((await registry.getMetrics([{ name: version.name, version: version.version, runId: version.runId }])).get(versionKeyId(version))?.metrics ?? EMPTY)
+    : EMPTY;
+  const capabilities = registry.capabilities();
+  const checks = policy.gates.map((gate) => check(gate, version, metrics, capabilities));
   return { passed: checks.every((c) => c.passed), checks, approvalsRequired: policy.approvals };
 }
 
-function check(gate: Gate, version: ModelVersion, metrics: Record<string, number>): GateCheck {
+const EMPTY: Record<string, number> = Object.freeze(Object.create(null) as Record<string, number>);
+
+/** Decimals a number needs, ignoring binary noise (0.1 + 0.2 needs 1). */
+const decimals = (n: number): number => /^-?\d+\.(\d+)$/.exec(String(Number(n.toPrecision(12))))?.[1]?.length ?? 0;
+
+/** Numbers shown with the same decimals, so "0.88 < min 0.90" reads at a glance; exponents stay as they are. */
+function aligned(...numbers: number[]): string[] {
+  const places = Math.max(...numbers.map(decimals));
+  return numbers.map((n) => (/e/i.test(String(n)) ? String(n) : n.toFixed(places)));
+}
+
+/** The actual value beside a bound; never rounded into looking equal to a bound it breaks. */
+function shownBeside(actual: number, bound: number): [string, string] {
+  const [a, t] = aligned(actual, bound) as [string, string];
+  return a === t && actual !== bound ? [String(actual), String(bound)] : [a, t];
+}
+
+/** "accuracy 0.88 < min 0.90" when failing, "accuracy 0.92 >= min 0.90" when passing: actual, comparator, threshold. */
+function metricMessage(metric: string, actual: number, min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && actual < min) {
+    const [a, t] = shownBeside(actual, min);
+    return `${metric} ${a} < min ${t}`;
+  }
+  if (max !== undefined && actual > max) {
+    const [a, t] = shownBeside(actual, max);
+    return `${metric} ${a} > max ${t}`;
+  }
+  const bounds = [min, max].filter((n): n is number => n !== undefined);
+  const [shown, ...limits] = aligned(actual, ...bounds);
+  const parts = [min !== undefined ? `>= min ${limits[0]}` : null, max !== undefined ? `<= max ${limits.at(-1)}` : null];
+  return `${metric} ${shown} ${parts.filter(Boolean).join(' and ')}`;
+}
+
+function check(gate: Gate, version: ModelVersion, metrics: Record<string, number>, capabilities: Capabilities): GateCheck {
   switch (gate.kind) {
     case 'metric': {
       const actual = Object.hasOwn(metrics, gate.metric) ? metrics[gate.metric]! : null;
@@ -40,7 +74,7 @@ function check(gate: Gate, version: ModelVersion, metrics: Record<string, number
         threshold: bounds,
         actual: actual === null ? null : String(actual),
         passed,
-        message: actual === null ? `${gate.metric} was not recorded` : `${gate.metric} = ${actual} ${bounds}`,
+        message: actual === null ? `${gate.metric} was not recorded (needs ${bounds}; metrics are recorded with registerVersion)` : metricMessage(gate.metric, actual, gate.min, gate.max),
       };
     }
     case 'tag': {
@@ -53,12 +87,20 @@ function check(gate: Gate, version: ModelVersion, metrics: Record<string, number
         threshold: gate.value === undefined ? 'present' : `= ${gate.value}`,
         actual,
         passed,
-        message: !present ? `tag ${gate.key} is missing` : `tag ${gate.key} = ${actual}${gate.value === undefined ? '' : ` (needs ${gate.value})`}`,
+        message: !present
+          ? `tag ${gate.key} is missing (${tagRemedy(gate.key, capabilities)})`
+          : passed
+            ? `tag ${gate.key} = ${actual}`
+            : `tag ${gate.key} = ${actual}, needs ${gate.value} (${tagRemedy(gate.key, capabilities)})`,
       };
     }
     case 'description': {
       const passed = Boolean(version.description?.trim());
-      return { gate: 'description', subject: 'description', threshold: 'not empty', actual: version.description, passed, message: passed ? 'has a description' : 'description is empty' };
+      // The remedy depends on what the backend can change, which its capabilities say.
+      const remedy = capabilities.versionDescriptionMutable
+        ? 'set one with updateVersion'
+        : `this registry cannot change a description after registration; register a new version with one`;
+      return { gate: 'description', subject: 'description', threshold: 'not empty', actual: version.description, passed, message: passed ? 'has a description' : `description is empty (${remedy})` };
     }
     case 'currentStage':
       return {
@@ -72,5 +114,12 @@ function check(gate: Gate, version: ModelVersion, metrics: Record<string, number
   }
 }
 
-/** The report as the seed printed it: "Passed: accuracy = 0.92 >= 0.9". */
+/** A key the backend cannot hold (a Vertex label is lowercase) can never be set: the policy must change. */
+function tagRemedy(key: string, capabilities: Capabilities): string {
+  const rule = capabilities.limits.tagKey;
+  const holdable = key.length <= rule.maxLength && (!rule.pattern || rule.pattern.test(key));
+  return holdable ? 'set it with setTags' : `this registry cannot hold tag key '${key}' (${rule.rule ?? rule.pattern?.source ?? `at most ${rule.maxLength}`}); change the policy's tag gate`;
+}
+
+/** One line per check: "Failed: accuracy 0.88 < min 0.90". */
 export const describeCheck = (c: GateCheck): string => `${c.passed ? 'Passed' : 'Failed'}: ${c.message}`;

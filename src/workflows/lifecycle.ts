@@ -4,6 +4,7 @@ import {
   Stage,
   VersionOrder,
   versionKeyId,
+  modelNotFound,
   versionNotFound,
   type ModelVersion,
   type RegistryAdapter,
@@ -360,7 +361,8 @@ export class Lifecycle {
 
 async function requireVersion(registry: RegistryAdapter, name: string, version: string): Promise<ModelVersion> {
   const [found] = await registry.getVersions([{ name, version }]);
-  if (!found) throw versionNotFound({ name, version }).withRegistry(registry.id);
+  // A missing model is named as such, as the adapters do, so a miss reads the same on every path.
+  if (!found) throw ((await registry.getModel(name)) ? versionNotFound({ name, version }) : modelNotFound(name)).withRegistry(registry.id);
   return found;
 }
 

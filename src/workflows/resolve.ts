@@ -9,13 +9,19 @@ import {
 import semver from 'semver';
 import { highestSatisfying } from './semver.ts';
 
-/** Finds the version a `models:/` URI points at, in the registry it names or the default one. */
-export async function resolveVersion(registries: RegistrySet, uri: string): Promise<ModelVersion> {
+/**
+ * Finds the version a `models:/` URI points at, in the registry it names or the default one.
+ * A model the caller may not see (`hidden`) is not looked up and answers as a miss.
+ */
+export async function resolveVersion(registries: RegistrySet, uri: string, hidden: (registry: string, name: string) => boolean = () => false): Promise<ModelVersion> {
   const parsed = parseModelUri(uri);
   const registry = registries.get(parsed.registry);
   const { name, selector } = parsed;
-  let found: ModelVersion | null;
-  switch (selector.kind) {
+  let found: ModelVersion | null = null;
+  if (selector.kind === 'semver' && !semver.validRange(selector.range)) {
+    throw new RegistryError(ErrorCode.INVALID_INPUT, `'${selector.range}' is not a semver range (e.g. ^1.2, ~1.2.3, >=1.0.0 <2.0.0)`, { details: { uri } });
+  }
+  if (!hidden(registry.id, name)) switch (selector.kind) {
     case 'version':
       found = (await registry.getVersions([{ name, version: selector.version }]))[0] ?? null;
       break;
@@ -33,9 +39,6 @@ export async function resolveVersion(registries: RegistrySet, uri: string): Prom
       break;
     }
     case 'semver':
-      if (!semver.validRange(selector.range)) {
-        throw new RegistryError(ErrorCode.INVALID_INPUT, `'${selector.range}' is not a semver range (e.g. ^1.2, ~1.2.3, >=1.0.0 <2.0.0)`, { details: { uri } });
-      }
       found = await highestSatisfying(registry, name, selector.range);
       break;
   }

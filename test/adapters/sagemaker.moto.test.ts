@@ -115,11 +115,65 @@ describe('SageMaker mapping, as SageMaker Studio sees it (moto_server)', () => {
     expect(Object.keys(pkg.CustomerMetadataProperties ?? {})).toEqual(['modelgate.stage']);
   });
 
-  it('says why a description cannot change', async () => {
+  it('says why a model description cannot change', async () => {
     const model = name('desc');
     await registry.createModel({ name: model, description: 'fixed' });
     const error = await expectCode(registry.updateModel(model, { description: 'new' }), ErrorCode.UNSUPPORTED);
     expect(error.message).toContain('at creation only');
+  });
+
+  it('stores a description changed after registration in metadata entry modelgate.description and reads it back', async () => {
+    const model = name('vdesc');
+    await registry.createModel({ name: model });
+    await registry.createVersion({ name: model, description: 'at registration' });
+    const key = { name: model, version: '1' };
+    const updated = await registry.updateVersion(key, { description: 'Gradient boosting, retrained' });
+    expect(updated.description).toBe('Gradient boosting, retrained');
+    const pkg = await describe_(model, '1');
+    expect(pkg.ModelPackageDescription).toBe('at registration');
+    expect(pkg.CustomerMetadataProperties?.['modelgate.description']).toBe('Gradient boosting, retrained');
+    expect((await registry.getVersions([key]))[0]).toMatchObject({ description: 'Gradient boosting, retrained', tags: {} });
+    // Back to what the package says: the entry goes; cleared: the entry says so.
+    await registry.updateVersion(key, { description: 'at registration' });
+    expect((await describe_(model, '1')).CustomerMetadataProperties?.['modelgate.description']).toBeUndefined();
+    await registry.updateVersion(key, { description: null });
+    expect((await registry.getVersions([key]))[0]?.description).toBeNull();
+    const long = await expectCode(registry.updateVersion(key, { description: 'd'.repeat(257) }), ErrorCode.INVALID_INPUT);
+    expect(long.message).toContain('modelgate.description');
+    expect(long.message).toContain('256');
+    expect(adapter.capabilities().limits.versionDescriptionChange?.maxLength).toBe(256);
+  });
+
+  it('stores a 20-input signature with 20-character names compactly across modelgate.signature.N entries and reads it back exactly', async () => {
+    const model = name('signature');
+    await registry.createModel({ name: model });
+    const inputs = Array.from({ length: 20 }, (_, i) => ({ name: `feature_${String(i).padStart(2, '0')}_abcdefghi`, type: i % 2 ? 'double' : 'long', optional: i % 5 === 0 }));
+    expect(inputs.every((f) => f.name.length === 20)).toBe(true);
+    const signature = { inputs, outputs: [{ name: 'churn_probability', type: 'double', optional: false }] };
+    expect(JSON.stringify(signature).length).toBeGreaterThan(256);
+    const created = await registry.createVersion({ name: model, signature, tags: { team: 'risk' } });
+    expect(created.signature).toEqual(signature);
+    const [read] = await registry.getVersions([{ name: model, version: '1' }]);
+    expect(read?.signature).toEqual(signature);
+    expect(read?.tags).toEqual({ team: 'risk' });
+    const meta = (await describe_(model, '1')).CustomerMetadataProperties ?? {};
+    const parts = Object.keys(meta).filter((k) => k.startsWith('modelgate.signature.')).sort();
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.length).toBeLessThan(6);
+    expect(parts.every((k) => meta[k]!.length <= 256)).toBe(true);
+    // Tags still fit next to it, within the 50 entries.
+    await registry.setTags({ name: model, version: '1' }, { validated: 'true' }, []);
+    expect((await registry.getVersions([{ name: model, version: '1' }]))[0]?.signature).toEqual(signature);
+  });
+
+  it('counts the signature parts in the 50-entry budget and says so', async () => {
+    const model = name('budget');
+    await registry.createModel({ name: model });
+    const inputs = Array.from({ length: 40 }, (_, i) => ({ name: `input_${i}_${'x'.repeat(100)}`, type: 'double', optional: false }));
+    const tags = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`tag${i}`, 'x']));
+    const error = await expectCode(registry.createVersion({ name: model, signature: { inputs, outputs: [] }, tags }), ErrorCode.INVALID_INPUT);
+    expect(error.message).toContain('at most 50');
+    expect(error.message).toContain('signature');
   });
 
   it('keeps model tags and aliases as tags on the group ARN', async () => {

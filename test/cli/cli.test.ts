@@ -64,15 +64,15 @@ describe('the modelgate command', () => {
     const failing = await cli(['validate', '--model', 'Churn', '--version', '1', '--stage', 'production']);
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain('Failed: version is in NONE, must be in STAGING');
-    expect(failing.stdout).toContain('Failed: accuracy = 0.88 >= 0.9');
+    expect(failing.stdout).toContain('Failed: accuracy 0.88 < min 0.90');
     const passing = await cli(['validate', '--model', 'Churn', '--version', '2', '--stage', 'Staging']);
-    expect(passing).toMatchObject({ code: 0, stdout: 'Passed: accuracy = 0.92 >= 0.85\n' });
+    expect(passing).toMatchObject({ code: 0, stdout: 'Passed: accuracy 0.92 >= min 0.85\n' });
   });
 
   it('promote exits 1 on failed gates, 0 when promoted, 3 when an approval request opens', async () => {
     const failed = await cli(['promote', '--model', 'Churn', '--version', '1', '--stage', 'production']);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toContain('Failed: accuracy = 0.88 >= 0.9');
+    expect(failed.stdout).toContain('Failed: accuracy 0.88 < min 0.90');
     expect(failed.stdout).toContain('GATE_FAILED');
     const dry = await cli(['promote', '--model', 'Churn', '--version', '2', '--stage', 'staging', '--dry-run']);
     expect(dry).toMatchObject({ code: 0 });

@@ -8,6 +8,7 @@ import {
   endCursor,
   enforceInputRules,
   isRegistryError,
+  recordFrom,
   versionKeyId,
   type CreateVersion,
   type RegistryAdapter,
@@ -343,6 +344,16 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         expect(updated.description).toBe('now described');
         const [read] = await registry.getVersions([{ name: model.name, version: '1' }]);
         expect(read?.description).toBe('now described');
+        // A backend that keeps a changed description under a tighter limit declares it, and the error names it.
+        const change = registry.capabilities().limits.versionDescriptionChange;
+        if (change) {
+          const key = { name: model.name, version: '1' };
+          const error = await expectCode(registry.updateVersion(key, { description: 'd'.repeat(change.maxLength + 1) }), ErrorCode.INVALID_INPUT);
+          expect(error.message).toContain(change.rule ?? String(change.maxLength));
+          expect((await registry.getVersions([key]))[0]?.description).toBe('now described');
+          await registry.updateVersion(key, { description: 'd'.repeat(change.maxLength) });
+          expect((await registry.getVersions([key]))[0]?.description).toBe('d'.repeat(change.maxLength));
+        }
       });
 
       it('never reuses a deleted version number', async () => {
@@ -432,6 +443,41 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         await expectCode(registry.setTags(key, { same: 'x' }, ['same']), ErrorCode.INVALID_INPUT);
         const [read] = await registry.getVersions([key]);
         expect(read?.tags).toEqual({});
+      });
+    });
+
+    describe('keys that name Object.prototype members', () => {
+      const KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+      const pairs = (record: Record<string, unknown>) => Object.keys(record).sort().map((key) => [key, record[key]]);
+
+      it('round-trips them as tag, metric and param keys; a key the backend cannot hold is INVALID_INPUT, never dropped', async () => {
+        // Vertex labels are lowercase and start with a letter: only `constructor` fits; the rest must be refused by name.
+        const rule = registry.capabilities().limits.tagKey;
+        const holdable = KEYS.filter((key) => !rule.pattern || rule.pattern.test(key));
+        const name = unique('protokeys');
+        await register({
+          name,
+          createModel: {},
+          metrics: recordFrom(KEYS.map((key, i) => [key, i + 0.5])),
+          params: recordFrom(KEYS.map((key) => [key, `p-${key}`])),
+        });
+        const v1 = { name, version: '1' };
+        const tags = recordFrom(holdable.map((key) => [key, `t-${key}`]));
+        await registry.setTags(v1, tags, []);
+        await registry.setTags({ name }, tags, []);
+        for (const key of KEYS.filter((k) => !holdable.includes(k))) {
+          await expectCode(registry.setTags(v1, recordFrom([[key, 'x']]), []), ErrorCode.INVALID_INPUT);
+        }
+
+        const [version] = await registry.getVersions([v1]);
+        expect(pairs(version!.tags)).toEqual(pairs(tags));
+        expect(pairs((await registry.getModel(name))!.tags)).toEqual(pairs(tags));
+        const recorded = (await registry.getMetrics([v1])).get(versionKeyId(v1))!;
+        expect(pairs(recorded.metrics)).toEqual(KEYS.map((key, i) => [key, i + 0.5]).sort());
+        expect(pairs(recorded.params)).toEqual(KEYS.map((key) => [key, `p-${key}`]).sort());
+
+        await registry.setTags(v1, recordFrom([]), holdable);
+        expect(pairs((await registry.getVersions([v1]))[0]!.tags)).toEqual([]);
       });
     });
 

@@ -43,11 +43,12 @@ describe('lifecycle over GraphQL', () => {
   it('reports failing gates in extensions.details and evaluates gates without acting', async () => {
     const failed = await gql('mutation { promote(name: "ChurnModel", version: "1", targetStage: STAGING) { status } }');
     expect(failed.errors[0].extensions.code).toBe('GATE_FAILED');
-    expect(failed.errors[0].extensions.details.report.checks[0]).toMatchObject({ subject: 'accuracy', actual: '0.8', passed: false });
+    expect(failed.errors[0].extensions.details.report.checks[0]).toMatchObject({ subject: 'accuracy', actual: '0.8', passed: false, message: 'accuracy 0.80 < min 0.85' });
+    expect(failed.errors[0].message).toBe('Gates for STAGING failed: accuracy 0.80 < min 0.85');
     const report = await gql('{ evaluateGates(name: "ChurnModel", version: "2", targetStage: STAGING) { passed checks { subject threshold actual passed message } } }');
     expect(report.data.evaluateGates).toEqual({
       passed: true,
-      checks: [{ subject: 'accuracy', threshold: '>= 0.85', actual: '0.9', passed: true, message: 'accuracy = 0.9 >= 0.85' }],
+      checks: [{ subject: 'accuracy', threshold: '>= 0.85', actual: '0.9', passed: true, message: 'accuracy 0.90 >= min 0.85' }],
     });
   });
 

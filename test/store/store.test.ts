@@ -111,6 +111,29 @@ describe.each([
     expect(listed.map((r) => r.id)).toContain(request.id);
   });
 
+  it('pages approval requests newest first after a given request, ties broken by id, skipping and repeating none', async () => {
+    // Created concurrently, so several share a timestamp: the order must still be total.
+    const created = await Promise.all(
+      Array.from({ length: 7 }, (_, i) =>
+        store.createApproval({
+          registry: 'local', model: 'paged', version: String(i + 1), targetStage: Stage.PRODUCTION, requestedBy: 'alice', comment: null,
+          requiredApprovals: 1, allowSelfApproval: false, report: null,
+        }),
+      ),
+    );
+    const all = await store.listApprovals({ model: 'paged', limit: 10 });
+    expect(all.map((r) => r.id).sort()).toEqual(created.map((r) => r.id).sort());
+    const walked: string[] = [];
+    let before: { requestedAt: Date; id: string } | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const page = await store.listApprovals({ model: 'paged', limit: 2, before });
+      if (page.length === 0) break;
+      walked.push(...page.map((r) => r.id));
+      before = { requestedAt: page.at(-1)!.requestedAt, id: page.at(-1)!.id };
+    }
+    expect(walked).toEqual(all.map((r) => r.id));
+  });
+
   it('records production history newest first and keeps the first outcome of a key', async () => {
     await store.recordProduction({ registry: 'local', model: 'hist', version: '1', by: 'alice' });
     await store.recordProduction({ registry: 'local', model: 'hist', version: '3', by: 'bob' });

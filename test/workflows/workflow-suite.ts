@@ -89,9 +89,10 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       const error = await expectCode(promote('4', Stage.STAGING), ErrorCode.GATE_FAILED);
       const report = (error.details as { report: { checks: { subject: string; passed: boolean; actual: string | null; threshold: string }[] } }).report;
       expect(report.checks).toEqual([
-        expect.objectContaining({ subject: 'accuracy', passed: false, actual: '0.8', threshold: '>= 0.85' }),
-        expect.objectContaining({ subject: 'f1_score', passed: false, actual: '0.7', threshold: '>= 0.8' }),
+        expect.objectContaining({ subject: 'accuracy', passed: false, actual: '0.8', threshold: '>= 0.85', message: 'accuracy 0.80 < min 0.85' }),
+        expect.objectContaining({ subject: 'f1_score', passed: false, actual: '0.7', threshold: '>= 0.8', message: 'f1_score 0.7 < min 0.8' }),
       ]);
+      expect(error.message).toBe('Gates for STAGING failed: accuracy 0.80 < min 0.85; f1_score 0.7 < min 0.8');
       expect(await stageOf('4')).toBe(Stage.NONE);
     });
 
@@ -185,6 +186,18 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       expect(bad.rollback?.to.version).toBe('3');
       expect(await stageOf('2')).toBe(Stage.ARCHIVED);
       expect(await stageOf('3')).toBe(Stage.PRODUCTION);
+    });
+
+    it('lets a description added after registration satisfy the description gate, and says how when it is missing', async () => {
+      const story = `Story-${randomUUID().slice(0, 8)}`;
+      await registerVersion(registry, { name: story, source: 's3://models/story/1', metrics: { accuracy: 0.95, f1_score: 0.9 } });
+      const before = await lifecycle.evaluate(null, story, '1', Stage.PRODUCTION);
+      expect(before.checks.find((c) => c.gate === 'description')).toMatchObject({ passed: false, message: 'description is empty (set one with updateVersion)' });
+      expect(before.checks.find((c) => c.subject === 'accuracy')).toMatchObject({ passed: true, message: 'accuracy 0.95 >= min 0.90' });
+      expect(before.checks.find((c) => c.subject === 'validated')).toMatchObject({ passed: false, message: 'tag validated is missing (set it with setTags)' });
+      await registry.updateVersion({ name: story, version: '1' }, { description: 'Gradient boosting, retrained on Q3' });
+      const after = await lifecycle.evaluate(null, story, '1', Stage.PRODUCTION);
+      expect(after.checks.find((c) => c.gate === 'description')).toMatchObject({ passed: true, actual: 'Gradient boosting, retrained on Q3' });
     });
 
     it('answers NO_ROLLBACK_TARGET and changes nothing when there is nowhere to go', async () => {

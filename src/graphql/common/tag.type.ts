@@ -55,16 +55,17 @@ export function entries<V>(record: Record<string, V>): { key: string; value: V }
   return Object.keys(record)
     .sort()
     .map((key) => ({ key, value: record[key]! }));
+  // Object.keys lists own keys only, so a `__proto__` own key is listed and inherited names never are.
 }
 
-/** A key/value list from a client as a record; a key given twice is ambiguous, so refused. */
+/** A key/value list from a client as a prototype-free record (any key is data); a key given twice is ambiguous, so refused. */
 export function toRecord<V>(list: readonly { key: string; value: V }[] | null | undefined, what: string): Record<string, V> {
   const record: Record<string, V> = Object.create(null);
   for (const { key, value } of list ?? []) {
     if (Object.hasOwn(record, key)) throw invalidInput(`${what} '${key}' is given more than once`);
     record[key] = value;
   }
-  return { ...record };
+  return record;
 }
 
 export const toTagList = (tags: Tags) => entries(tags);

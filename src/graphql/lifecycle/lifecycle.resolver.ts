@@ -1,11 +1,12 @@
 import { Arg, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { pageRequest, type Stage as StageValue } from '../../core/index.ts';
-import { bestVersion, compareRegistries } from '../../workflows/compare.ts';
+import { ErrorCode, MAX_PAGE_SIZE, RegistryError, pageRequest, type Stage as StageValue } from '../../core/index.ts';
+import { visiblePage } from '../common/scoped-page.ts';
+import { bestVersion, compareRegistries, type RegistrySlot } from '../../workflows/compare.ts';
 import { ApprovalStatus, auditKey, verifyAgainstCheckpoint } from '../../store/index.ts';
 import { Stage } from '../common/enums.ts';
 import { entries } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
-import { can } from '../access.ts';
+import { can, readable } from '../access.ts';
 import {
   ApprovalOutcomeType,
   ApprovalRequestType,
@@ -58,9 +59,17 @@ export class LifecycleResolver {
     @Arg('registries', () => [String], { nullable: true }) ids: string[] | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    const registries = (ids?.length ? ids.map((id) => ctx.registries.get(id)) : ctx.registries.list()).filter((r) => can(ctx.access, 'read', r.id, name));
-    if (ids?.length) for (const id of ids) ctx.authorize('read', ctx.registries.get(id).id, name);
-    const slots = await compareRegistries(registries, name);
+    const granted = (id: string) => can(ctx.access, 'read', id, null);
+    const registries = ids?.length
+      ? ids.map((id) => {
+          const registry = ctx.registries.get(id);
+          if (!granted(registry.id)) ctx.authorize('read', registry.id, null);
+          return registry;
+        })
+      : ctx.registries.list().filter((r) => granted(r.id));
+    // Out of scope looks like absent: a registry where the caller cannot see the model is not asked and shows found: false.
+    const asked = await compareRegistries(registries.filter((r) => readable(ctx.access, r.id, name)), name);
+    const slots = registries.map((r) => asked.find((slot) => slot.registry === r.id) ?? absentSlot(r.id, r.kind));
     return slots.map((slot) => ({ ...slot, productionMetrics: slot.productionMetrics ? entries(slot.productionMetrics) : null }));
   }
 
@@ -70,16 +79,35 @@ export class LifecycleResolver {
     @Arg('name', () => String, optionalString) name: string | null,
     @Arg('status', () => ApprovalStatus, { nullable: true }) status: ApprovalStatus | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => ID, { nullable: true, description: 'Resume after this request (the id of the last one seen); newest first' }) after: string | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    const requests = await ctx.store.listApprovals({ registry, model: name, status, limit: pageRequest(first).first });
-    return requests.filter((r) => can(ctx.access, 'read', r.registry, r.model));
+    const want = pageRequest(first).first;
+    let start: { requestedAt: Date; id: string } | null = null;
+    if (after != null) {
+      const last = await ctx.store.getApproval(after);
+      if (!last || !readable(ctx.access, last.registry, last.model)) {
+        throw new RegistryError(ErrorCode.INVALID_INPUT, 'after must be the id of an approval request from this list', { details: { argument: 'after' } });
+      }
+      start = { requestedAt: last.requestedAt, id: last.id };
+    }
+    // Scope is applied while reading, so a scoped caller gets full pages.
+    const page = await visiblePage(
+      want,
+      start,
+      async (before) => {
+        const rows = await ctx.store.listApprovals({ registry, model: name, status, limit: MAX_PAGE_SIZE, before });
+        return { items: rows, cursors: rows.map((r) => ({ requestedAt: r.requestedAt, id: r.id })), hasNextPage: rows.length === MAX_PAGE_SIZE };
+      },
+      (r) => readable(ctx.access, r.registry, r.model),
+    );
+    return page.items;
   }
 
   @Query(() => ApprovalRequestType, { nullable: true })
   async approvalRequest(@Arg('id', () => ID) id: string, @Ctx() ctx: GatewayContext) {
     const request = await ctx.store.getApproval(id);
-    return request && can(ctx.access, 'read', request.registry, request.model) ? request : null;
+    return request && readable(ctx.access, request.registry, request.model) ? request : null;
   }
 
   @Query(() => [AuditEventType], { description: 'Audit events in order; page with `after` = the last seq seen' })
@@ -90,8 +118,18 @@ export class LifecycleResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    const events = await ctx.store.listAudit({ registry, model: name, after, limit: pageRequest(first).first });
-    return events.filter((e) => can(ctx.access, 'read', e.registry ?? '', e.model ?? '') || can(ctx.access, 'admin', e.registry ?? '*', null));
+    const want = pageRequest(first).first;
+    // Scope is applied while reading, so a scoped caller gets full pages and `after` = the last seq seen stays exact.
+    const page = await visiblePage(
+      want,
+      after ?? 0,
+      async (from) => {
+        const events = await ctx.store.listAudit({ registry, model: name, after: from, limit: MAX_PAGE_SIZE });
+        return { items: events, cursors: events.map((e) => e.seq), hasNextPage: events.length === MAX_PAGE_SIZE };
+      },
+      (e) => can(ctx.access, 'read', e.registry ?? '', e.model ?? '') || can(ctx.access, 'admin', e.registry ?? '*', null),
+    );
+    return page.items;
   }
 
   @Query(() => AuditVerificationType, {
@@ -168,3 +206,14 @@ export class LifecycleResolver {
     return ctx.lifecycle.checkDegradation(ctx.caller, { registry, name, metric, observed, tolerance, goal, autoRollback });
   }
 }
+
+const absentSlot = (registry: string, kind: string): RegistrySlot => ({
+  registry,
+  kind,
+  found: false,
+  versionCount: null,
+  production: null,
+  productionMetrics: null,
+  latest: null,
+  error: null,
+});

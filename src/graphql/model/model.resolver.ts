@@ -1,9 +1,13 @@
 import { Args, Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { ALL_STAGES, Stage, pageRequest, type Model, type ModelVersion } from '../../core/index.ts';
+import { ALL_STAGES, MAX_PAGE_SIZE, Stage, pageRequest, type Model, type ModelVersion } from '../../core/index.ts';
+import { visiblePage } from '../common/scoped-page.ts';
 import { toConnection } from '../common/connection.ts';
 import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
-import { can } from '../access.ts';
+import { readable, readsWholeRegistry } from '../access.ts';
+
+/** Backend page size while refilling a scoped caller's page. */
+const SCAN_PAGE = 50;
 import { ModelVersionConnection, ModelVersionType } from '../version/version.type.ts';
 import { VersionsArgs } from '../version/version.args.ts';
 import { CreateModelArgs, ModelRefArgs, ModelsArgs, RenameModelArgs, UpdateModelArgs } from './model.args.ts';
@@ -16,25 +20,31 @@ export class ModelResolver {
     const registry = ctx.registries.get(args.registry);
     ctx.authorize('read', registry.id, null);
     const filter = args.filter ?? {};
-    const page = await registry.listModels(
-      {
-        namePrefix: filter.namePrefix ?? undefined,
-        nameContains: filter.nameContains ?? undefined,
-        tags: filter.tags?.map((t) => ({ key: t.key, value: t.value ?? null })),
-      },
-      pageRequest(args.first, args.after),
-    );
+    const query = {
+      namePrefix: filter.namePrefix ?? undefined,
+      nameContains: filter.nameContains ?? undefined,
+      tags: filter.tags?.map((t) => ({ key: t.key, value: t.value ?? null })),
+    };
+    const request = pageRequest(args.first, args.after);
+    // Grants scoped to model globs: pages are refilled from the backend until full, so no page comes back short.
+    const page = readsWholeRegistry(ctx.access, registry.id)
+      ? await registry.listModels(query, request)
+      : await visiblePage(
+          request.first,
+          request.after ?? null,
+          (after) => registry.listModels(query, { first: Math.min(MAX_PAGE_SIZE, Math.max(request.first + 1, SCAN_PAGE)), after }),
+          (model) => readable(ctx.access, registry.id, model.name),
+        );
     const loaders = ctx.loaders.for(registry.id);
     for (const model of page.items) loaders.model.prime(model.name, model);
-    // Grants scoped to model globs see only their models; the page may come back shorter.
-    const visible = page.items.map((model) => can(ctx.access, 'read', registry.id, model.name));
-    return toConnection({ items: page.items.filter((_, i) => visible[i]), cursors: page.cursors.filter((_, i) => visible[i]), hasNextPage: page.hasNextPage });
+    return toConnection(page);
   }
 
   @Query(() => ModelType, { nullable: true, description: 'One model, or null when it does not exist' })
   model(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(args.registry);
-    ctx.authorize('read', loaders.registry.id, args.name);
+    // Out of scope looks like absent: null, as for a missing model.
+    if (!readable(ctx.access, loaders.registry.id, args.name)) return null;
     return loaders.model.load(args.name);
   }
 

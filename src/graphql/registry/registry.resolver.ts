@@ -41,6 +41,7 @@ export class RegistryResolver {
         tagValue: textRule(limits.tagValue),
         description: textRule(limits.description),
         source: textRule(limits.source),
+        versionDescriptionChange: limits.versionDescriptionChange ? textRule(limits.versionDescriptionChange) : null,
         maxVersionTags: limits.maxVersionTags,
       },
     };

@@ -34,6 +34,8 @@ export class LimitsType {
   @Field(() => TextRuleType) tagValue!: TextRuleType;
   @Field(() => TextRuleType) description!: TextRuleType;
   @Field(() => TextRuleType) source!: TextRuleType;
+  @Field(() => TextRuleType, { nullable: true, description: 'A version description changed after registration, where tighter than description (SageMaker)' })
+  versionDescriptionChange!: TextRuleType | null;
   @Field(() => Int, { nullable: true }) maxVersionTags!: number | null;
 }
 

@@ -1,8 +1,9 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { formatModelUri, parseModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
+import { formatModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';
 import { MetricType, ParamType, TagType, entries, toRecord } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
+import { readable } from '../access.ts';
 import { ModelType } from '../model/model.type.ts';
 import {
   DeleteAliasArgs,
@@ -24,7 +25,8 @@ export class VersionResolver {
   @Query(() => ModelVersionType, { nullable: true, description: 'One version, or null when it does not exist' })
   modelVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(args.registry);
-    ctx.authorize('read', loaders.registry.id, args.name);
+    // Out of scope looks like absent: null, as for a missing version.
+    if (!readable(ctx.access, loaders.registry.id, args.name)) return null;
     return loaders.version.load({ name: args.name, version: args.version });
   }
 
@@ -34,9 +36,7 @@ export class VersionResolver {
       'models:/Name/semver:^1.2 (npm range), models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there.',
   })
   resolveVersion(@Arg('uri', () => String) uri: string, @Ctx() ctx: GatewayContext) {
-    const parsed = parseModelUri(uri);
-    ctx.authorize('read', ctx.registries.get(parsed.registry).id, parsed.name);
-    return resolveVersion(ctx.registries, uri);
+    return resolveVersion(ctx.registries, uri, (registry, name) => !readable(ctx.access, registry, name));
   }
 
   @Mutation(() => ModelVersionType, { description: 'Registers a new version, creating the model when it is new' })
