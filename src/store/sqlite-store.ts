@@ -72,12 +72,15 @@ export class SqliteStore implements GatewayStore {
   readonly owner = randomUUID();
   private readonly db: Database.Database;
   private readonly locks = new KeyLock();
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly writeTransaction: Database.Transaction<(work: () => unknown) => unknown>;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
+    this.writeTransaction = this.db.transaction((work: () => unknown) => work());
     const applied = this.db.pragma('user_version', { simple: true }) as number;
     if (applied > MIGRATIONS.length) throw new Error(`Store schema ${applied} is newer than this modelgate`);
     this.db.transaction(() => {
@@ -88,20 +91,31 @@ export class SqliteStore implements GatewayStore {
     }).immediate();
   }
 
+  /** Runs `work` in one write transaction (BEGIN IMMEDIATE), built once rather than per call. */
+  private write<T>(work: () => T): T {
+    return this.writeTransaction.immediate(work) as T;
+  }
+
+  /** A prepared statement, compiled once: the command pipeline runs a handful per mutation. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
+  }
+
   async appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
-    return this.db.transaction(() => this.appendRow(event)).immediate();
+    return this.write(() => this.appendRow(event));
   }
 
   /** Appends one event; the caller holds the write transaction. */
   private appendRow(event: NewAuditEvent): AuditEvent {
-    const last = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const last = this.sql('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     const seq = (last?.seq ?? 0) + 1;
     const prevHash = last?.hash ?? GENESIS_HASH;
     const at = new Date();
     const stored = toStoredFields(seq, at, event);
     const hash = auditHash(prevHash, stored);
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO audit_events (seq, at, principal, action, registry, model, version, before, after, result, detail, prev_hash, hash)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -110,8 +124,7 @@ export class SqliteStore implements GatewayStore {
   }
 
   async listAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT * FROM audit_events WHERE (? IS NULL OR registry = ?) AND (? IS NULL OR model = ?) AND seq > ? ORDER BY seq LIMIT ?`,
       )
       .all(query.registry ?? null, query.registry ?? null, query.model ?? null, query.model ?? null, query.after ?? 0, query.limit) as AuditRow[];
@@ -126,16 +139,16 @@ export class SqliteStore implements GatewayStore {
   }
 
   async auditHead() {
-    const row = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const row = this.sql('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     return row ? { seq: row.seq, hash: row.hash } : null;
   }
 
   async saveCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
-    this.db.prepare('INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)').run(checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.signature);
+    this.sql('INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)').run(checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.signature);
   }
 
   async listCheckpoints(limit: number): Promise<AuditCheckpoint[]> {
-    const rows = this.db.prepare('SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY id DESC LIMIT ?').all(limit) as CheckpointRow[];
+    const rows = this.sql('SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY id DESC LIMIT ?').all(limit) as CheckpointRow[];
     return rows.map(fromCheckpointRow);
   }
 
@@ -150,8 +163,7 @@ export class SqliteStore implements GatewayStore {
       decidedAt: null,
       reason: null,
     };
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO approval_requests (id, registry, model, version, target_stage, requested_by, requested_at, comment, status,
            required_approvals, allow_self_approval, approvals, report, decided_by, decided_at, reason)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)`,
@@ -162,13 +174,12 @@ export class SqliteStore implements GatewayStore {
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {
-    const row = this.db.prepare('SELECT * FROM approval_requests WHERE id = ?').get(id) as ApprovalRow | undefined;
+    const row = this.sql('SELECT * FROM approval_requests WHERE id = ?').get(id) as ApprovalRow | undefined;
     return row ? fromApprovalRow(row) : null;
   }
 
   async listApprovals(filter: Parameters<GatewayStore['listApprovals']>[0]): Promise<ApprovalRequest[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT * FROM approval_requests WHERE (? IS NULL OR registry = ?) AND (? IS NULL OR model = ?) AND (? IS NULL OR status = ?)
          AND (? IS NULL OR requested_at < ? OR (requested_at = ? AND id < ?))
          ORDER BY requested_at DESC, id DESC LIMIT ?`,
@@ -179,8 +190,7 @@ export class SqliteStore implements GatewayStore {
   }
 
   async saveApproval(request: ApprovalRequest, expected: ApprovalStatus): Promise<boolean> {
-    const { changes } = this.db
-      .prepare(
+    const { changes } = this.sql(
         `UPDATE approval_requests SET status = ?, approvals = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND status = ?`,
       )
       .run(request.status, JSON.stringify(request.approvals), request.decidedBy, request.decidedAt?.toISOString() ?? null, request.reason, request.id, expected);
@@ -192,47 +202,41 @@ export class SqliteStore implements GatewayStore {
   }
 
   private insertProduction(record: Omit<ProductionRecord, 'at'>): void {
-    this.db.prepare('INSERT INTO production_history (registry, model, version, at, by) VALUES (?, ?, ?, ?, ?)').run(
+    this.sql('INSERT INTO production_history (registry, model, version, at, by) VALUES (?, ?, ?, ?, ?)').run(
       record.registry, record.model, record.version, new Date().toISOString(), record.by);
   }
 
   async productionHistory(registry: string, model: string): Promise<ProductionRecord[]> {
-    const rows = this.db
-      .prepare('SELECT registry, model, version, at, by FROM production_history WHERE registry = ? AND model = ? ORDER BY id DESC')
+    const rows = this.sql('SELECT registry, model, version, at, by FROM production_history WHERE registry = ? AND model = ? ORDER BY id DESC')
       .all(registry, model) as { registry: string; model: string; version: string; at: string; by: string }[];
     return rows.map((r) => ({ ...r, at: new Date(r.at) }));
   }
 
   async openIntent(event: NewAuditEvent, plan: unknown): Promise<OpenIntent> {
-    return this.db
-      .transaction(() => {
-        const appended = this.appendRow(event);
-        const intent = intentOf(appended, this.owner, plan);
-        this.db
-          .prepare('INSERT INTO intents (id, seq, owner, opened_at, principal, action, registry, model, version, plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(intent.id, intent.seq, intent.owner, intent.openedAt.toISOString(), intent.principal, intent.action, intent.registry, intent.model, intent.version, JSON.stringify(plan));
-        return intent;
-      })
-      .immediate();
+    return this.write(() => {
+      const appended = this.appendRow(event);
+      const intent = intentOf(appended, this.owner, plan);
+      this.sql('INSERT INTO intents (id, seq, owner, opened_at, principal, action, registry, model, version, plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(intent.id, intent.seq, intent.owner, intent.openedAt.toISOString(), intent.principal, intent.action, intent.registry, intent.model, intent.version, JSON.stringify(plan));
+      return intent;
+    });
   }
 
   async recordOutcome(outcome: CommandOutcome): Promise<AuditEvent> {
-    return this.db
-      .transaction(() => {
-        const appended = this.appendRow(outcome.event);
-        if (outcome.closes) this.db.prepare('UPDATE intents SET closed_by = ? WHERE id = ? AND closed_by IS NULL').run(appended.seq, outcome.closes);
-        if (outcome.production) this.insertProduction(outcome.production);
-        const once = outcome.idempotency;
-        if (once) {
-          this.db.prepare('INSERT OR IGNORE INTO idempotency (scope, args_hash, value, at) VALUES (?, ?, ?, ?)').run(once.scope, once.argsHash, JSON.stringify(once.value), appended.at.toISOString());
-        }
-        return appended;
-      })
-      .immediate();
+    return this.write(() => {
+      const appended = this.appendRow(outcome.event);
+      if (outcome.closes) this.sql('UPDATE intents SET closed_by = ? WHERE id = ? AND closed_by IS NULL').run(appended.seq, outcome.closes);
+      if (outcome.production) this.insertProduction(outcome.production);
+      const once = outcome.idempotency;
+      if (once) {
+        this.sql('INSERT OR IGNORE INTO idempotency (scope, args_hash, value, at) VALUES (?, ?, ?, ?)').run(once.scope, once.argsHash, JSON.stringify(once.value), appended.at.toISOString());
+      }
+      return appended;
+    });
   }
 
   async openIntents(): Promise<OpenIntent[]> {
-    const rows = this.db.prepare('SELECT * FROM intents WHERE closed_by IS NULL ORDER BY seq').all() as IntentRow[];
+    const rows = this.sql('SELECT * FROM intents WHERE closed_by IS NULL ORDER BY seq').all() as IntentRow[];
     return rows.map(fromIntentRow);
   }
 
@@ -242,7 +246,7 @@ export class SqliteStore implements GatewayStore {
   }
 
   async getIdempotent(scope: string): Promise<IdempotentOutcome | null> {
-    const row = this.db.prepare('SELECT scope, args_hash, value FROM idempotency WHERE scope = ?').get(scope) as { scope: string; args_hash: string; value: string } | undefined;
+    const row = this.sql('SELECT scope, args_hash, value FROM idempotency WHERE scope = ?').get(scope) as { scope: string; args_hash: string; value: string } | undefined;
     return row ? { scope: row.scope, argsHash: row.args_hash, value: JSON.parse(row.value) } : null;
   }
 
