@@ -20,6 +20,8 @@ export interface RegistryErrorOptions {
   /** Structured detail safe to show a client (never secrets, never stack traces). */
   details?: Record<string, unknown>;
   cause?: unknown;
+  /** A write that may or may not have happened (it outlived its deadline after it may have been sent). */
+  outcome?: 'UNKNOWN';
 }
 
 /** An expected failure with a code; anything else reaching a client is masked as INTERNAL. */
@@ -27,6 +29,8 @@ export class RegistryError extends Error {
   readonly code: ErrorCode;
   readonly registry: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** 'UNKNOWN' when the backend may have applied the write anyway; read the backend to learn what happened. */
+  readonly outcome: 'UNKNOWN' | undefined;
 
   constructor(code: ErrorCode, message: string, options: RegistryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -34,6 +38,7 @@ export class RegistryError extends Error {
     this.code = code;
     this.registry = options.registry;
     this.details = options.details;
+    this.outcome = options.outcome;
   }
 
   /** The same error, attributed to a registry unless it already names one. */
@@ -43,6 +48,7 @@ export class RegistryError extends Error {
       registry,
       details: this.details,
       cause: this.cause,
+      outcome: this.outcome,
     });
   }
 }
