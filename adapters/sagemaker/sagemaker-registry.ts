@@ -115,7 +115,8 @@ export class SageMakerRegistry implements RegistryAdapter {
         endpoint: options.endpoint,
         credentials: options.credentials,
         maxAttempts: options.maxAttempts ?? 3,
-        requestHandler: { requestTimeout: options.timeoutMs ?? 10_000, connectionTimeout: Math.min(options.timeoutMs ?? 10_000, 5_000) },
+        // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
+        requestHandler: { requestTimeout: options.timeoutMs ?? 10_000, throwOnRequestTimeout: true, connectionTimeout: Math.min(options.timeoutMs ?? 10_000, 5_000) },
       });
   }
 

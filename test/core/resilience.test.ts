@@ -1,10 +1,16 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
+import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
+import { VertexRegistry } from '../../adapters/vertex/index.ts';
+import { rpcClient } from '../../adapters/vertex/rpc.ts';
 import { ErrorCode, RegistryError, withResilience, type CallContext, type RegistryAdapter } from '../../src/core/index.ts';
 import { expectCode } from '../contract/adapter-contract.ts';
+import { standinClientOptions } from '../support/vertex/vertex-client.ts';
+import { startVertexStandin } from '../support/vertex/vertex-standin.ts';
 
 type Behaviour = 'ok' | 'down' | 'hang' | 'refuse';
 
@@ -207,5 +213,104 @@ describe('against a real hung MLflow peer', () => {
     await sleep(100);
     expect(peer.seen.requests).toEqual([expect.stringContaining('GET '), expect.stringContaining('GET /api/2.0/mlflow/registered-models/get?name=m0 ')]);
     expect(await until(() => peer.seen.closed >= 2, 2_000)).toBe(true);
+  });
+});
+
+describe('each transport gives up on a write honestly', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it('MLflow: its own timeout on a write is UNKNOWN, on a read it is not', async () => {
+    const peer = await hungPeer();
+    const mlflow = new MlflowRegistry({ id: 'hung', trackingUri: peer.url, readAttempts: 1, timeoutMs: 300 });
+    cleanups.push(peer.stop, () => mlflow.close());
+    const write = await expectCode(mlflow.createModel({ name: 'm' }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(write.outcome).toBe('UNKNOWN');
+    const read = await expectCode(mlflow.getModel('m'), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(read.outcome).toBeUndefined();
+  });
+
+  it('SageMaker: the deadline aborts the request on the wire; the SDK request timeout on a write is UNKNOWN', async () => {
+    const seen: string[] = [];
+    let closed = 0;
+    // Answers reads as "no such group" and never answers a write.
+    const server = createHttpServer((req, res) => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      seen.push(target);
+      req.socket.once('close', () => closed++);
+      req.resume();
+      if (target.endsWith('.CreateModelPackageGroup') || target.endsWith('.ListModelPackageGroups')) return;
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ __type: 'ValidationException', message: 'Model Package Group does not exist' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const make = (timeoutMs: number) =>
+      new SageMakerRegistry({ id: 'sm', region: 'us-east-1', endpoint, maxAttempts: 1, timeoutMs, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const patient = make(60_000);
+    const impatient = make(300);
+    cleanups.push(async () => {
+      await patient.close();
+      await impatient.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    const registry = withResilience(patient, { deadlineMs: 1_000, failureThreshold: 5, cooldownMs: 1000 });
+    const late = await expectCode(registry.createModel({ name: 'm' }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(late.outcome).toBe('UNKNOWN');
+    expect(seen).toEqual(['SageMaker.DescribeModelPackageGroup', 'SageMaker.CreateModelPackageGroup']);
+    expect(await until(() => closed >= 1, 2_000)).toBe(true);
+
+    const own = await expectCode(impatient.createModel({ name: 'n' }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(own.outcome).toBe('UNKNOWN');
+    const read = await expectCode(impatient.listModels({}, { first: 1 }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(read.outcome).toBeUndefined();
+  });
+
+  it('Vertex: the gRPC deadline is capped at what is left, the RPC is cancelled at the deadline, a write timeout is UNKNOWN', async () => {
+    const seen: { method: string; timeout?: number; cancelled: boolean }[] = [];
+    const gax = (method: string, code: number) => (_request: unknown, options: { timeout?: number }) => {
+      const entry = { method, timeout: options.timeout, cancelled: false };
+      seen.push(entry);
+      let fail: (error: unknown) => void = () => undefined;
+      const pending = new Promise((_, reject) => (fail = reject)) as Promise<unknown> & { cancel: () => void };
+      pending.cancel = () => ((entry.cancelled = true), fail(Object.assign(new Error('1 CANCELLED: Cancelled on client'), { code: 1 })));
+      if (code) setTimeout(() => fail(Object.assign(new Error('4 DEADLINE_EXCEEDED'), { code })), 20);
+      return pending;
+    };
+    const controller = new AbortController();
+    const fake = { getModel: gax('getModel', 0), updateModel: gax('updateModel', 0) } as never;
+    const client = rpcClient(fake, 'vx', { signal: controller.signal, deadline: Date.now() + 500 }) as unknown as Record<string, (r: unknown, o: unknown) => Promise<unknown>>;
+    const pending = client.getModel!({}, { timeout: 30_000 });
+    setTimeout(() => controller.abort(), 50);
+    const cancelled = await expectCode(pending, ErrorCode.BACKEND_UNAVAILABLE);
+    expect(seen[0]).toMatchObject({ method: 'getModel', cancelled: true });
+    expect(seen[0]!.timeout).toBeLessThanOrEqual(500);
+    expect(cancelled.outcome).toBeUndefined();
+    await expectCode(client.updateModel!({}, { timeout: 30_000 }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(seen).toHaveLength(1); // past the deadline nothing more is sent
+
+    const own = rpcClient({ updateModel: gax('updateModel', 4), getModel: gax('getModel', 4) } as never, 'vx') as unknown as Record<string, (r: unknown, o: unknown) => Promise<unknown>>;
+    expect((await expectCode(own.updateModel!({}, { timeout: 10 }), ErrorCode.BACKEND_UNAVAILABLE)).outcome).toBe('UNKNOWN');
+    expect((await expectCode(own.getModel!({}, { timeout: 10 }), ErrorCode.BACKEND_UNAVAILABLE)).outcome).toBeUndefined();
+  });
+
+  it('Vertex: a hung stand-in answers at the deadline through the real gRPC client', async () => {
+    const standin = await startVertexStandin();
+    const vertex = new VertexRegistry({ id: 'vx', project: 'test-project', location: 'us-central1', clientOptions: standinClientOptions(standin), timeoutMs: 60_000 });
+    cleanups.push(async () => {
+      await vertex.close();
+      await standin.stop();
+    });
+    const registry = withResilience(vertex, { deadlineMs: 500, failureThreshold: 5, cooldownMs: 1000 });
+    standin.faults.hangMs = 3_000;
+    const started = Date.now();
+    const error = await expectCode(registry.getModel('m'), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(error.message).toContain('within 500 ms');
+    expect(standin.calls.get('ListModels')).toBe(1);
   });
 });
