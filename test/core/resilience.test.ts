@@ -8,6 +8,9 @@ import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
 import { VertexRegistry } from '../../adapters/vertex/index.ts';
 import { rpcClient } from '../../adapters/vertex/rpc.ts';
 import { ErrorCode, RegistryError, withResilience, type CallContext, type RegistryAdapter } from '../../src/core/index.ts';
+import { resolveConfig } from '../../src/server/config.ts';
+import { GatewayMetrics } from '../../src/server/metrics.ts';
+import { createRegistries } from '../../src/server/registries.ts';
 import { expectCode } from '../contract/adapter-contract.ts';
 import { standinClientOptions } from '../support/vertex/vertex-client.ts';
 import { startVertexStandin } from '../support/vertex/vertex-standin.ts';
@@ -201,6 +204,22 @@ describe('against a real hung MLflow peer', () => {
     expect(error.outcome).toBe('UNKNOWN');
     expect(peer.seen.requests).toEqual([expect.stringContaining('POST /api/2.0/mlflow/registered-models/')]);
     expect(await until(() => peer.seen.closed >= 1, 2_000)).toBe(true);
+  });
+
+  it('as the gateway wires it (config, metrics, resilience): the deadline from the config closes the connection', async () => {
+    const peer = await hungPeer();
+    const metrics = new GatewayMetrics();
+    const config = resolveConfig(
+      { registries: [{ id: 'hung', kind: 'mlflow', trackingUri: peer.url, readAttempts: 1, timeoutMs: 60_000, resilience: { deadlineMs: 500 } }] },
+      { dataDir: '/nonexistent' },
+    );
+    const registries = await createRegistries(config, {}, metrics);
+    cleanups.push(peer.stop, () => registries.get('hung').close?.() ?? Promise.resolve());
+    const error = await expectCode(registries.get('hung').createModel({ name: 'm' }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(error).toMatchObject({ registry: 'hung', outcome: 'UNKNOWN' });
+    expect(error.message).toContain('within 500 ms');
+    expect(await until(() => peer.seen.closed >= 1, 2_000)).toBe(true);
+    expect(await metrics.registry.metrics()).toMatch(/modelgate_registry_calls_total\{registry="hung",method="createModel",result="BACKEND_UNAVAILABLE"\} 1/);
   });
 
   it('after the cooldown, 10 concurrent calls send exactly one request to the hung peer', async () => {
