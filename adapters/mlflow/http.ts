@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
-import { ErrorCode, RegistryError } from '../../src/core/index.ts';
+import { ErrorCode, RegistryError, type CallContext } from '../../src/core/index.ts';
 
 export type MlflowAuth =
   | { type: 'none' }
@@ -33,6 +33,8 @@ export class MlflowHttp {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly authorization: string | undefined;
+  /** Set only on a per-call view (forCall): cancels that call's requests at its deadline. */
+  private context: CallContext | undefined;
 
   constructor(private readonly options: MlflowHttpOptions) {
     const url = new URL(options.trackingUri);
@@ -48,6 +50,13 @@ export class MlflowHttp {
     if (auth.type === 'basic') this.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
 
+  /** The same pool, with every request of the view carrying the call's abort signal. */
+  forCall(context: CallContext): MlflowHttp {
+    const view = Object.create(this) as MlflowHttp;
+    view.context = context;
+    return view;
+  }
+
   get<T>(endpoint: string, query: Record<string, string | number | undefined>): Promise<T> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
@@ -55,7 +64,7 @@ export class MlflowHttp {
   }
 
   post<T>(endpoint: string, body: unknown): Promise<T> {
-    return this.send<T>('POST', endpoint, body);
+    return this.send<T>('POST', endpoint, body, true);
   }
 
   /** A POST that only reads (runs/search): safe to retry like a GET. */
@@ -64,11 +73,11 @@ export class MlflowHttp {
   }
 
   patch<T>(endpoint: string, body: unknown): Promise<T> {
-    return this.send<T>('PATCH', endpoint, body);
+    return this.send<T>('PATCH', endpoint, body, true);
   }
 
   delete<T>(endpoint: string, body: unknown): Promise<T> {
-    return this.send<T>('DELETE', endpoint, body);
+    return this.send<T>('DELETE', endpoint, body, true);
   }
 
   async close(): Promise<void> {
@@ -83,14 +92,19 @@ export class MlflowHttp {
         return await call();
       } catch (error) {
         const retryable = error instanceof RegistryError && error.code === ErrorCode.BACKEND_UNAVAILABLE;
-        if (!retryable || attempt >= this.options.readAttempts) throw error;
-        await sleep(Math.random() * 100 * 2 ** attempt);
+        if (!retryable || attempt >= this.options.readAttempts || this.context?.signal.aborted) throw error;
+        await sleep(Math.random() * 100 * 2 ** attempt, undefined, { signal: this.context?.signal }).catch(() => {
+          throw error;
+        });
       }
     }
   }
 
-  private async send<T>(method: string, endpoint: string, body?: unknown): Promise<T> {
+  /** `write`: the request changes MLflow, so a timeout after sending it leaves the outcome unknown. */
+  private async send<T>(method: string, endpoint: string, body?: unknown, write = false): Promise<T> {
     const path = `${this.basePath}${API}${endpoint}`;
+    // Past the deadline nothing more is sent (a later step of a multi-request change).
+    if (this.context?.signal.aborted) throw this.unavailable(`MLflow did not answer before the deadline; ${method} ${endpoint} was not sent`);
     this.options.onRequest?.(method, endpoint, body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -103,11 +117,17 @@ export class MlflowHttp {
         path,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        signal: this.context?.signal,
       });
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      throw this.unavailable(describeTransportError(error), error);
+      const unknown = write && mayHaveLanded(error, this.context?.signal);
+      throw this.unavailable(
+        describeTransportError(error, this.context?.signal) + (unknown ? `; ${method} ${endpoint} may have been applied` : ''),
+        error,
+        unknown ? 'UNKNOWN' : undefined,
+      );
     }
     if (status >= 200 && status < 300) {
       try {
@@ -160,12 +180,21 @@ export class MlflowHttp {
     return fail(ErrorCode.INVALID_INPUT);
   }
 
-  private unavailable(message: string, cause?: unknown): RegistryError {
-    return new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, message, { registry: this.options.registryId, cause });
+  private unavailable(message: string, cause?: unknown, outcome?: 'UNKNOWN'): RegistryError {
+    return new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, message, { registry: this.options.registryId, cause, outcome });
   }
 }
 
-function describeTransportError(error: unknown): string {
+/** The request was sent and then given up on (timeout, cancel, dropped connection): MLflow may have applied it. */
+function mayHaveLanded(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) return true;
+  const code = (error as { code?: string }).code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_ABORTED';
+}
+
+function describeTransportError(error: unknown, signal: AbortSignal | undefined): string {
+  if (signal?.aborted) return 'MLflow did not answer before the deadline; the request was cancelled';
   if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
     return 'MLflow did not answer in time';
   }

@@ -15,6 +15,8 @@ import {
   modelNotFound,
   versionNotFound,
   versionKeyId,
+  callView,
+  type CallContext,
   type Capabilities,
   type CreateModel,
   type CreateVersion,
@@ -132,6 +134,10 @@ export class MlflowRegistry implements RegistryAdapter {
 
   close(): Promise<void> {
     return this.http.close();
+  }
+
+  withCall(context: CallContext): RegistryAdapter {
+    return callView(this, { http: this.http.forCall(context) });
   }
 
   // ---- models -------------------------------------------------------------

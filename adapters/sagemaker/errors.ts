@@ -10,8 +10,15 @@ interface AwsError {
   code?: string;
 }
 
+export interface AwsCall {
+  /** The operation changes SageMaker: given up on after sending, its outcome is unknown. */
+  write: boolean;
+  /** The call's deadline passed and its signal aborted the request. */
+  aborted: boolean;
+}
+
 /** Maps an AWS SDK error to the core codes, naming the registry; never lets a SyntaxError out. */
-export function mapAwsError(error: unknown, registry: string, operation: string): RegistryError {
+export function mapAwsError(error: unknown, registry: string, operation: string, call: AwsCall = { write: false, aborted: false }): RegistryError {
   if (error instanceof RegistryError) return error.withRegistry(registry);
   const aws = (error ?? {}) as AwsError;
   const name = aws.name ?? '';
@@ -19,6 +26,17 @@ export function mapAwsError(error: unknown, registry: string, operation: string)
   const status = aws.$metadata?.httpStatusCode ?? aws.$response?.statusCode;
   const fail = (code: ErrorCode, text = message) =>
     new RegistryError(code, text, { registry, details: { backendCode: name || `HTTP_${status ?? '?'}`, operation } });
+
+  // Sent, then given up on (deadline, the SDK's request timeout, a dropped connection): it may have landed.
+  const givenUp = call.aborted || /^(AbortError|TimeoutError|RequestTimeout)/.test(name) || /ECONNRESET|socket hang up/i.test(`${aws.code} ${message}`);
+  if (givenUp && !aws.$metadata?.httpStatusCode) {
+    const what = call.aborted ? `SageMaker did not answer ${operation} before the deadline; the request was cancelled` : `Cannot reach SageMaker for ${operation}: ${message}`;
+    return new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, call.write ? `${what}; it may have been applied` : what, {
+      registry,
+      details: { backendCode: name || 'TRANSPORT', operation },
+      outcome: call.write ? 'UNKNOWN' : undefined,
+    });
+  }
 
   if (name === 'ValidationException') {
     if (/does not exist|not found|cannot find|could not find/i.test(message)) return fail(ErrorCode.NOT_FOUND);

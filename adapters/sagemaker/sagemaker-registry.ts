@@ -33,6 +33,8 @@ import {
   modelNotFound,
   versionKeyId,
   versionNotFound,
+  callView,
+  type CallContext,
   type Capabilities,
   type CreateModel,
   type CreateVersion,
@@ -87,6 +89,8 @@ export const SAGEMAKER_LIMITS = {
 const GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const GROUP_NAME_RULE = 'letters, digits and hyphens, starting and ending with a letter or digit, at most 63 (SageMaker)';
 const LIST_PAGE_MAX = 100;
+/** SageMaker operations that change something; the rest only read. */
+const WRITE_OPERATION = /^(Create|Update|Delete|Add)/;
 
 
 interface GroupInfo {
@@ -103,6 +107,8 @@ export class SageMakerRegistry implements RegistryAdapter {
   readonly id: string;
   private readonly client: SageMakerClient;
   private readonly concurrency: number;
+  /** Set only on a per-call view (withCall): the SDK aborts that call's requests at its deadline. */
+  private readonly context: CallContext | undefined;
 
   constructor(options: SageMakerRegistryOptions) {
     this.id = options.id;
@@ -114,7 +120,8 @@ export class SageMakerRegistry implements RegistryAdapter {
         endpoint: options.endpoint,
         credentials: options.credentials,
         maxAttempts: options.maxAttempts ?? 3,
-        requestHandler: { requestTimeout: options.timeoutMs ?? 10_000, connectionTimeout: Math.min(options.timeoutMs ?? 10_000, 5_000) },
+        // Without throwOnRequestTimeout the SDK only logs a warning and keeps waiting.
+        requestHandler: { requestTimeout: options.timeoutMs ?? 10_000, throwOnRequestTimeout: true, connectionTimeout: Math.min(options.timeoutMs ?? 10_000, 5_000) },
       });
   }
 
@@ -152,6 +159,10 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   async close(): Promise<void> {
     this.client.destroy();
+  }
+
+  withCall(context: CallContext): RegistryAdapter {
+    return callView(this, { context });
   }
 
   // ---- models -------------------------------------------------------------
@@ -560,10 +571,13 @@ export class SageMakerRegistry implements RegistryAdapter {
   }
 
   private async call<T>(operation: string, command: { input: unknown }): Promise<T> {
+    const signal = this.context?.signal;
+    // Past the deadline nothing more is sent (a later step of a multi-request change).
+    if (signal?.aborted) throw new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, `SageMaker did not answer before the deadline; ${operation} was not sent`, { registry: this.id });
     try {
-      return (await this.client.send(command as never)) as T;
+      return (await this.client.send(command as never, { abortSignal: signal })) as T;
     } catch (error) {
-      throw mapAwsError(error, this.id, operation);
+      throw mapAwsError(error, this.id, operation, { write: WRITE_OPERATION.test(operation), aborted: signal?.aborted ?? false });
     }
   }
 }

@@ -18,12 +18,30 @@ const GRPC = {
   UNAUTHENTICATED: 16,
 } as const;
 
+export interface GrpcCall {
+  /** The RPC changes Vertex: given up on after sending, its outcome is unknown. */
+  write: boolean;
+  /** The call's deadline passed and its signal cancelled the RPC. */
+  aborted: boolean;
+  rpc?: string;
+}
+
 /** Maps a gRPC/gax error to the core codes, naming the registry. */
-export function mapGrpcError(error: unknown, registry: string): RegistryError {
+export function mapGrpcError(error: unknown, registry: string, call: GrpcCall = { write: false, aborted: false }): RegistryError {
   if (error instanceof RegistryError) return error.withRegistry(registry);
   const grpc = (error ?? {}) as { code?: number; details?: string; message?: string };
   const message = grpc.details || grpc.message || String(error);
   const fail = (code: ErrorCode, text = message) => new RegistryError(code, text, { registry, details: { backendCode: grpc.code ?? 'unknown' } });
+  // Sent, then given up on (the call's deadline or gRPC's own): Vertex may have applied it.
+  if (call.aborted || grpc.code === GRPC.DEADLINE_EXCEEDED || grpc.code === GRPC.CANCELLED) {
+    const rpc = call.rpc ?? 'the call';
+    const what = call.aborted ? `Vertex AI did not answer ${rpc} before the deadline; it was cancelled` : `Vertex AI is unavailable: ${message}`;
+    return new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, call.write ? `${what}; it may have been applied` : what, {
+      registry,
+      details: { backendCode: grpc.code ?? 'unknown' },
+      outcome: call.write ? 'UNKNOWN' : undefined,
+    });
+  }
   switch (grpc.code) {
     case GRPC.NOT_FOUND:
       return fail(ErrorCode.NOT_FOUND);

@@ -14,6 +14,9 @@ import {
   modelNotFound,
   versionKeyId,
   versionNotFound,
+  callView,
+  untilAborted,
+  type CallContext,
   type Capabilities,
   type CreateModel,
   type CreateVersion,
@@ -37,6 +40,7 @@ import {
   recordFrom,
 } from '../../src/core/index.ts';
 import { mapGrpcError } from './errors.ts';
+import { rpcClient } from './rpc.ts';
 import {
   DEFAULT_ALIAS,
   LABEL_KEY,
@@ -80,7 +84,11 @@ const PAGE_MAX = 100;
 export class VertexRegistry implements RegistryAdapter {
   readonly kind = 'vertex' as const;
   readonly id: string;
+  /** The gax client as calls use it (rpc.ts); `rpc` is the client itself, for per-call views. */
   private readonly client: v1.ModelServiceClient;
+  private readonly rpc: v1.ModelServiceClient;
+  /** Set only on a per-call view (withCall). */
+  private readonly context: CallContext | undefined;
   private readonly parent: string;
   private readonly productionIsDefault: boolean;
   private readonly timeout: number;
@@ -92,10 +100,15 @@ export class VertexRegistry implements RegistryAdapter {
     this.productionIsDefault = options.productionIsDefault ?? true;
     this.timeout = options.timeoutMs ?? 30_000;
     this.concurrency = options.concurrency ?? 8;
-    this.client = new v1.ModelServiceClient({
+    this.rpc = new v1.ModelServiceClient({
       apiEndpoint: options.apiEndpoint ?? `${options.location}-aiplatform.googleapis.com`,
       ...options.clientOptions,
     } as never);
+    this.client = rpcClient(this.rpc, this.id);
+  }
+
+  withCall(context: CallContext): RegistryAdapter {
+    return callView(this, { client: rpcClient(this.rpc, this.id, context), context });
   }
 
   capabilities(): Capabilities {
@@ -506,7 +519,13 @@ export class VertexRegistry implements RegistryAdapter {
 
   private async waitFor(start: () => Promise<[{ promise(): Promise<unknown> }, ...unknown[]]>): Promise<void> {
     const [operation] = await this.call(start);
-    await this.call(() => operation.promise());
+    const signal = this.context?.signal;
+    try {
+      // Stop polling at the deadline; the operation itself is left to finish (its outcome is then unknown).
+      await (signal ? untilAborted(operation.promise(), signal) : operation.promise());
+    } catch (error) {
+      throw mapGrpcError(error, this.id, { write: true, aborted: signal?.aborted ?? false, rpc: 'a long-running operation' });
+    }
   }
 
   private refuseManagedAlias(alias: string): void {

@@ -30,6 +30,14 @@ export interface SetStageOptions {
   archiveExisting?: boolean;
 }
 
+/** What one backend call carries: the signal that cancels it and the time it must be done by. */
+export interface CallContext {
+  /** Aborted when the call's deadline passes: transports hand it on (undici, AWS SDK, gRPC cancel). */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds; transports with their own per-request deadline (gRPC) cap it at what is left. */
+  readonly deadline: number;
+}
+
 /**
  * The port every backend implements. Adapters translate; rules (gates, promotion,
  * archiving policy) live in workflows. Missing things are `null` from getters and
@@ -42,6 +50,13 @@ export interface RegistryAdapter {
   health(): Promise<Health>;
   /** Releases connections and files; the adapter is unusable afterwards. */
   close?(): Promise<void>;
+  /**
+   * A view of this adapter whose backend calls all carry `context`; the resilience wrapper makes
+   * one per call. A view rather than a parameter on every method (the port stays as it is) or
+   * AsyncLocalStorage (which taxes every promise on Node 20). Adapters that cannot cancel (SQLite,
+   * synchronous) leave it out and the deadline still answers the caller.
+   */
+  withCall?(context: CallContext): RegistryAdapter;
 
   listModels(query: ModelQuery, page: PageRequest): Promise<Page<Model>>;
   getModel(name: string): Promise<Model | null>;
@@ -80,3 +95,15 @@ export interface RegistryAdapter {
 
 export const isVersionKey = (target: ModelKey | VersionKey): target is VersionKey =>
   typeof (target as VersionKey).version === 'string';
+
+/**
+ * `base` with some fields replaced for one call (a transport bound to a signal). Methods run with
+ * the view as `this`, so they see the replacements; writes go to `base`, so caches stay shared.
+ */
+export function callView<T extends object>(base: T, replaced: Record<string, unknown>): T {
+  return new Proxy(base, {
+    get: (target, property, receiver) =>
+      typeof property === 'string' && Object.hasOwn(replaced, property) ? replaced[property] : Reflect.get(target, property, receiver),
+    set: (target, property, value) => Reflect.set(target, property, value),
+  });
+}

@@ -20,7 +20,7 @@ export interface RegistryErrorOptions {
   /** Structured detail safe to show a client (never secrets, never stack traces). */
   details?: Record<string, unknown>;
   cause?: unknown;
-  /** UNKNOWN: a write that may still have reached the backend (it outlived its deadline). */
+  /** A write that may or may not have happened (it outlived its deadline after it may have been sent). */
   outcome?: 'UNKNOWN';
 }
 
@@ -29,6 +29,7 @@ export class RegistryError extends Error {
   readonly code: ErrorCode;
   readonly registry: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** 'UNKNOWN' when the backend may have applied the write anyway; read the backend to learn what happened. */
   readonly outcome: 'UNKNOWN' | undefined;
 
   constructor(code: ErrorCode, message: string, options: RegistryErrorOptions = {}) {

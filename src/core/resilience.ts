@@ -1,56 +1,111 @@
-import type { RegistryAdapter } from './adapter.ts';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, timeout } from 'cockatiel';
+import type { CallContext, RegistryAdapter } from './adapter.ts';
 import { ErrorCode, RegistryError, isRegistryError } from './errors.ts';
 
 export interface ResilienceOptions {
-  /** No call may take longer; past it the caller gets BACKEND_UNAVAILABLE (the call itself may still finish). */
+  /** No call may take longer: at the deadline it is cancelled and the caller gets BACKEND_UNAVAILABLE. */
   deadlineMs: number;
   /** Consecutive BACKEND_UNAVAILABLE failures that open the circuit. */
   failureThreshold: number;
-  /** How long an open circuit fails fast before letting one call through to probe. */
+  /** How long an open circuit fails fast before letting exactly one call through to probe. */
   cooldownMs: number;
-  now?: () => number;
 }
 
+/** Port methods that change the backend: past their deadline their outcome is unknown. */
+const WRITES: ReadonlySet<string> = new Set<keyof RegistryAdapter>([
+  'createModel',
+  'updateModel',
+  'renameModel',
+  'deleteModel',
+  'createVersion',
+  'updateVersion',
+  'deleteVersion',
+  'setTags',
+  'setAlias',
+  'deleteAlias',
+  'setStage',
+]);
+
+/** Local to the process: no deadline, no breaker. */
+const LOCAL: ReadonlySet<string | symbol> = new Set(['capabilities', 'close', 'withCall']);
+
+const isUnavailable = (error: unknown) => isRegistryError(error) && error.code === ErrorCode.BACKEND_UNAVAILABLE;
+
+/** Whatever the backend answered, success or a refusal: either proves it is up. */
+type Answer<T> = { value: T } | { refusal: unknown };
+
 /**
- * Wraps an adapter with a deadline on every call and a circuit breaker, so one backend that
- * hangs or is down answers quickly with BACKEND_UNAVAILABLE and leaves the others unharmed.
+ * Wraps an adapter with a deadline on every call and a circuit breaker (cockatiel), so one
+ * backend that hangs or is down answers quickly with BACKEND_UNAVAILABLE and leaves the others
+ * unharmed. The deadline aborts the call's signal, which the adapter hands to its transport.
  */
 export function withResilience(adapter: RegistryAdapter, options: ResilienceOptions): RegistryAdapter {
-  const now = options.now ?? Date.now;
-  let failures = 0;
-  let openUntil = 0;
+  const breaker = circuitBreaker(handleWhen(isUnavailable), {
+    halfOpenAfter: options.cooldownMs,
+    breaker: new ConsecutiveBreaker(options.failureThreshold),
+  });
+  // Cooperative: cockatiel aborts the signal and waits for the call; the race below answers at the deadline anyway.
+  // No abort after a normal return: nothing is left in flight then, and dispatching it would double the cost per call.
+  const deadline = timeout(options.deadlineMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
+  const unavailable = (message: string, outcome?: 'UNKNOWN') =>
+    new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, message, { registry: adapter.id, outcome });
 
-  const unavailable = (message: string) => new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, message, { registry: adapter.id });
-
-  async function guarded<T>(method: string, call: () => Promise<T>): Promise<T> {
-    if (openUntil > now()) {
-      throw unavailable(`Registry '${adapter.id}' is failing; not calling it for ${Math.ceil((openUntil - now()) / 1000)} s more (circuit open)`);
+  async function guarded<T>(method: string, call: (target: RegistryAdapter) => Promise<T>): Promise<T> {
+    if (breaker.state === CircuitState.Open && remainingCooldown() > 0) {
+      throw unavailable(`Registry '${adapter.id}' is failing; not calling it for ${Math.ceil(remainingCooldown() / 1000)} s more (circuit open)`);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable(`Registry '${adapter.id}' did not answer ${method} within ${options.deadlineMs} ms`)), options.deadlineMs);
-    });
-    try {
-      const result = await Promise.race([call(), deadline]);
-      failures = 0;
-      return result;
-    } catch (error) {
-      if (isRegistryError(error) && error.code === ErrorCode.BACKEND_UNAVAILABLE) {
-        failures++;
-        if (failures >= options.failureThreshold) openUntil = now() + options.cooldownMs;
-      }
+    // cockatiel makes callers wait for the half-open probe; ours fail fast instead, so the probe is the only call.
+    if (breaker.state === CircuitState.HalfOpen) {
+      throw unavailable(`Registry '${adapter.id}' is failing; one probe call is checking whether it is back (circuit open)`);
+    }
+    const answer = await breaker.execute(() =>
+      deadline.execute(async ({ signal }): Promise<Answer<T>> => {
+        const context: CallContext = { signal, deadline: Date.now() + options.deadlineMs };
+        const target = adapter.withCall?.(context) ?? adapter;
+        try {
+          return { value: await untilAborted(Promise.resolve(call(target)), signal) };
+        } catch (error) {
+          if (signal.aborted) {
+            const write = WRITES.has(method);
+            throw unavailable(
+              `Registry '${adapter.id}' did not answer ${method} within ${options.deadlineMs} ms; the call was cancelled` +
+                (write ? ', but the change may have been applied: read it back before retrying' : ''),
+              write ? 'UNKNOWN' : undefined,
+            );
+          }
+          if (isUnavailable(error)) throw error;
+          return { refusal: error };
+        }
+      }),
+    ).catch((error: unknown) => {
+      // Only on a millisecond's disagreement with the check above about when the cooldown ends.
+      if (error instanceof BrokenCircuitError) throw unavailable(`Registry '${adapter.id}' is failing; not calling it (circuit open)`);
       throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    });
+    if ('refusal' in answer) throw answer.refusal;
+    return answer.value;
   }
+
+  // cockatiel keeps when the circuit opened private; we track it to say how long is left.
+  let openedAt = 0;
+  breaker.onBreak(() => (openedAt = Date.now()));
+  const remainingCooldown = () => openedAt + options.cooldownMs - Date.now();
 
   return new Proxy(adapter, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
-      // Identity, capabilities and shutdown are local: no deadline, no breaker.
-      if (typeof value !== 'function' || property === 'capabilities' || property === 'close' || typeof property !== 'string') return value;
-      return (...args: unknown[]) => guarded(property, () => value.apply(target, args));
+      if (typeof value !== 'function' || typeof property !== 'string' || LOCAL.has(property)) return value;
+      return (...args: unknown[]) => guarded(property, (bound) => Reflect.get(bound, property).apply(bound, args));
     },
+  });
+}
+
+/** Settles at the latest when `signal` aborts, whether or not the call heeds it. */
+export function untilAborted<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { isRegistryError, type RegistryAdapter } from '../core/index.ts';
+import { isRegistryError, type CallContext, type RegistryAdapter } from '../core/index.ts';
 
 /** Prometheus metrics for operators: HTTP traffic and every call the gateway makes to a backend. */
 export class GatewayMetrics {
@@ -48,6 +48,8 @@ export class GatewayMetrics {
     return new Proxy(adapter, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
+        // A per-call view (cancellation) is measured like the adapter itself.
+        if (property === 'withCall' && typeof value === 'function') return (context: CallContext) => metrics.instrument(value.call(target, context));
         if (typeof value !== 'function' || typeof property !== 'string' || property === 'capabilities' || property === 'close') return value;
         return async (...args: unknown[]) => {
           const end = metrics.backendSeconds.startTimer({ registry: adapter.id, method: property });

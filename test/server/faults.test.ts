@@ -45,6 +45,51 @@ describe('backend faults through the gateway', () => {
     expect(gone.body.errors![0].extensions).toMatchObject({ code: 'BACKEND_UNAVAILABLE', registry: 'gone' });
   });
 
+  it('says a write that outlived its deadline has an UNKNOWN outcome, and the write did land', async () => {
+    const { createServer, request } = await import('node:http');
+    // In front of the real MLflow: every request goes through at once; answers to writes come 1.5 s late.
+    const late = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const upstream = request(`${mlflow.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => body.push(chunk));
+          answer.on('end', () => {
+            const reply = () => res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(body));
+            if (req.method === 'GET') reply();
+            else setTimeout(reply, 1_500);
+          });
+        });
+        upstream.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
+    const slow = await startTestGateway({
+      adapters: () => [
+        withResilience(new MlflowRegistry({ id: 'slow', trackingUri: `http://127.0.0.1:${(late.address() as { port: number }).port}` }), {
+          deadlineMs: 500,
+          failureThreshold: 5,
+          cooldownMs: 1_000,
+        }),
+      ],
+    });
+    try {
+      const { body } = await postGraphQL(slow.url, 'mutation { createModel(registry: "slow", name: "LateWrite") { name } }');
+      expect(body.errors![0].extensions).toEqual({ code: 'BACKEND_UNAVAILABLE', registry: 'slow', outcome: 'UNKNOWN' });
+      expect(body.errors![0].message).toContain('may have been applied');
+      // The backend did apply it: UNKNOWN was the honest answer, not "failed".
+      const landed = await postGraphQL(test.url, '{ model(registry: "mlflow", name: "LateWrite") { name } }');
+      expect(landed.body.data.model).toEqual({ name: 'LateWrite' });
+      const read = await postGraphQL(slow.url, '{ model(registry: "slow", name: "LateWrite") { name } }');
+      expect(read.body.data.model).toEqual({ name: 'LateWrite' });
+    } finally {
+      await slow.stop();
+      late.closeAllConnections();
+      await new Promise((resolve) => late.close(resolve));
+    }
+  });
+
   it('keeps answering for the others when the MLflow server stops mid-suite', async () => {
     await mlflow.stop();
     const { body } = await postGraphQL(

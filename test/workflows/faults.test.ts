@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { ErrorCode, RegistrySet, Stage, enforceInputRules, withResilience, type RegistryAdapter } from '../../src/core/index.ts';
 import { SqliteStore } from '../../src/store/index.ts';
@@ -85,7 +85,8 @@ describe('deadlines and the circuit breaker', () => {
   });
 
   it('opens after repeated failures, fails fast, and lets a probe through after the cooldown', async () => {
-    let clock = 0;
+    // The breaker reads the wall clock: fake only Date, so the deadline's timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'], now: 0 });
     let calls = 0;
     const failing = new Proxy(new LocalRegistry({ id: 'down', path: ':memory:' }), {
       get: (target, property, receiver) =>
@@ -96,13 +97,17 @@ describe('deadlines and the circuit breaker', () => {
             }
           : Reflect.get(target, property, receiver),
     });
-    const registry = withResilience(failing, { deadlineMs: 1000, failureThreshold: 3, cooldownMs: 5000, now: () => clock });
-    for (let i = 0; i < 3; i++) await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
-    const open = await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
-    expect(open.message).toContain('circuit open');
-    expect(calls).toBe(3);
-    clock = 6000;
-    await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
-    expect(calls).toBe(4);
+    try {
+      const registry = withResilience(failing, { deadlineMs: 1000, failureThreshold: 3, cooldownMs: 5000 });
+      for (let i = 0; i < 3; i++) await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
+      const open = await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
+      expect(open.message).toContain('circuit open');
+      expect(calls).toBe(3);
+      vi.setSystemTime(6000);
+      await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
+      expect(calls).toBe(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
