@@ -1,6 +1,7 @@
 import { EXCLUSIVE_STAGES, Stage, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Signature, type Tags } from '../core/index.ts';
 import type { Caller, CommandRunner } from './command.ts';
 import { registerVersion } from './register.ts';
+import { clearStaleProductionTags } from './production-tags.ts';
 import { transitionStage, type StageTransition } from './transition.ts';
 import type { SemverBump } from './semver.ts';
 
@@ -156,8 +157,11 @@ export class Catalog {
       run: async (step) => {
         await step.intend({ kind: 'stage', version: request.version, stage: request.stage, archive: request.archiveExisting && EXCLUSIVE_STAGES.includes(request.stage) });
         const moved = await transitionStage(registry, key, request.stage, { archiveExisting: request.archiveExisting });
-        if (request.stage === Stage.PRODUCTION) step.enteredProduction(request.version);
-        return moved;
+        if (request.stage !== Stage.PRODUCTION) return moved;
+        await clearStaleProductionTags(registry, moved.version, moved.archived);
+        step.enteredProduction(request.version);
+        const [fresh] = await registry.getVersions([key]);
+        return { ...moved, version: fresh ?? moved.version };
       },
       after: (moved) => ({ stage: request.stage, archived: moved.archived.map((v) => v.version) }),
     });

@@ -15,6 +15,7 @@ import type { Caller, CommandRunner, CommandStep, Permission } from './command.t
 import { reviveDates } from './idempotency.ts';
 import { evaluateGates, type GateReport } from './gates.ts';
 import { policyFor, type Policy } from './policy.ts';
+import { ROLLBACK_REASON, ROLLED_BACK_AT, clearStaleProductionTags, withdrawnByRollback } from './production-tags.ts';
 import { transitionStage } from './transition.ts';
 
 export enum PromotionStatus {
@@ -289,14 +290,16 @@ export class Lifecycle {
   private async move(step: CommandStep, registry: RegistryAdapter, version: ModelVersion, stage: Stage, approval: ApprovalRequest | null) {
     const production = stage === Stage.PRODUCTION;
     const tags = production ? { promoted_at: tagValue(registry, new Date().toISOString()), promoted_by: tagValue(registry, step.principal) } : undefined;
-    await step.intend({ kind: 'stage', version: version.version, stage, archive: production, tags, ...(approval ? { approval } : {}) });
+    const removeTags = production && withdrawnByRollback(version) ? [ROLLBACK_REASON] : undefined;
+    await step.intend({ kind: 'stage', version: version.version, stage, archive: production, tags, removeTags, ...(approval ? { approval } : {}) });
     const moved = await transitionStage(registry, version, stage, { archiveExisting: production });
-    if (tags) await registry.setTags(version, tags, []);
+    if (tags) await registry.setTags(version, tags, removeTags ?? []);
+    if (production) await clearStaleProductionTags(registry, null, moved.archived);
     // Under the model's lock every decision on the request waits for this one, so the save cannot lose.
     if (approval && !(await this.store.saveApproval(approval, ApprovalStatus.PENDING))) throw new RegistryError(ErrorCode.CONFLICT, `Approval request ${approval.id} changed meanwhile`);
     if (production) step.enteredProduction(version.version);
-    const [fresh] = await registry.getVersions([version]);
-    return { version: fresh ?? moved.version, archived: moved.archived };
+    const [fresh, ...archived] = await registry.getVersions([version, ...moved.archived]);
+    return { version: fresh ?? moved.version, archived: archived.map((v, i) => v ?? moved.archived[i]!) };
   }
 
   /** The rollback itself, shared by `rollback` and an automatic rollback after a degradation. */
@@ -310,11 +313,14 @@ export class Lifecycle {
     // A reason too long for this backend's tag values is not cut: the tag points to the audit event that holds it whole.
     const fitted = tagValue(registry, reason);
     const reasonTag = fitted.length <= registry.capabilities().limits.tagValue.maxLength ? fitted : 'see-audit-log';
-    const tags = { rolled_back_at: tagValue(registry, new Date().toISOString()) };
-    await step.intend({ kind: 'stage', version: target.version, stage: Stage.PRODUCTION, archive: true, tags });
+    const tags = { [ROLLED_BACK_AT]: tagValue(registry, new Date().toISOString()) };
+    const removeTags = withdrawnByRollback(target) ? [ROLLBACK_REASON] : [];
+    await step.intend({ kind: 'stage', version: target.version, stage: Stage.PRODUCTION, archive: true, tags, removeTags });
     const moved = await transitionStage(registry, target, Stage.PRODUCTION, { archiveExisting: true });
-    for (const version of moved.archived) await registry.setTags(version, { rollback_reason: reasonTag }, []);
-    await registry.setTags(target, tags, []);
+    for (const version of moved.archived) {
+      await registry.setTags(version, { [ROLLBACK_REASON]: reasonTag }, Object.hasOwn(version.tags, ROLLED_BACK_AT) ? [ROLLED_BACK_AT] : []);
+    }
+    await registry.setTags(target, tags, removeTags);
     step.enteredProduction(target.version);
     const read = await registry.getVersions([target, ...moved.archived]);
     const [to, ...from] = read.map((v, i) => v ?? [moved.version, ...moved.archived][i]!);
@@ -328,12 +334,15 @@ export class Lifecycle {
       if (currentNumbers.has(target.version)) throw new RegistryError(ErrorCode.INVALID_INPUT, `Version ${toVersion} is already in PRODUCTION`);
       return { target, rule: RollbackRule.EXPLICIT };
     }
+    // The most recent earlier production version that a rollback has not itself withdrawn.
+    const seen = new Set(currentNumbers);
     for (const record of await this.store.productionHistory(registry.id, name)) {
-      if (currentNumbers.has(record.version)) continue;
+      if (seen.has(record.version)) continue;
+      seen.add(record.version);
       const [version] = await registry.getVersions([{ name, version: record.version }]);
-      if (version) return { target: version, rule: RollbackRule.PRODUCTION_HISTORY };
+      if (version && !withdrawnByRollback(version)) return { target: version, rule: RollbackRule.PRODUCTION_HISTORY };
     }
-    const [archived] = await this.inStage(registry, name, Stage.ARCHIVED);
+    const archived = (await this.inStage(registry, name, Stage.ARCHIVED)).find((version) => !withdrawnByRollback(version));
     return { target: archived ?? null, rule: RollbackRule.HIGHEST_ARCHIVED };
   }
 

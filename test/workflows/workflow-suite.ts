@@ -178,14 +178,15 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       expect(two?.tags.rolled_back_at).toBeTruthy();
     });
 
-    it('rolls back on degradation beyond the tolerance, and not within it', async () => {
+    it('acts on degradation beyond the tolerance, not within it, and never reinstates the version a rollback withdrew', async () => {
       const fine = await lifecycle.checkDegradation(as(alice), { name, metric: 'accuracy', observed: 0.9, tolerance: 0.05, autoRollback: true });
       expect(fine).toMatchObject({ degraded: false, recorded: 0.92, rollback: null });
-      const bad = await lifecycle.checkDegradation(as(alice), { name, metric: 'accuracy', observed: 0.8, tolerance: 0.05, autoRollback: true });
-      expect(bad.degraded).toBe(true);
-      expect(bad.rollback?.to.version).toBe('3');
-      expect(await stageOf('2')).toBe(Stage.ARCHIVED);
-      expect(await stageOf('3')).toBe(Stage.PRODUCTION);
+      // Version 3 was withdrawn for a latency regression: it is not a place to go back to.
+      const nowhere = await expectCode(lifecycle.checkDegradation(as(alice), { name, metric: 'accuracy', observed: 0.8, tolerance: 0.05, autoRollback: true }), ErrorCode.NO_ROLLBACK_TARGET);
+      expect(nowhere.message).toContain('roll back to');
+      expect([await stageOf('2'), await stageOf('3')]).toEqual([Stage.PRODUCTION, Stage.ARCHIVED]);
+      const reported = await lifecycle.checkDegradation(as(alice), { name, metric: 'accuracy', observed: 0.8, tolerance: 0.05, autoRollback: false });
+      expect(reported).toMatchObject({ degraded: true, rollback: null });
     });
 
     it('lets a description added after registration satisfy the description gate, and says how when it is missing', async () => {
@@ -206,6 +207,34 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       await registry.setStage({ name: lonely, version: '1' }, Stage.PRODUCTION);
       await expectCode(lifecycle.rollback(as(alice), { name: lonely, reason: 'why not' }), ErrorCode.NO_ROLLBACK_TARGET);
       expect((await registry.getVersions([{ name: lonely, version: '1' }]))[0]?.stage).toBe(Stage.PRODUCTION);
+    });
+
+    it('rolls back along production history written by every path, never to a version a rollback withdrew', async () => {
+      const model = `History-${randomUUID().slice(0, 8)}`;
+      const free = createWorkflows(new RegistrySet([registry], registry.id), store, []);
+      for (let i = 1; i <= 4; i++) await registerVersion(registry, { name: model, source: `s3://models/history/${i}`, metrics: { accuracy: 0.9 } });
+      const stage = async (version: string) => (await registry.getVersions([{ name: model, version }]))[0]!;
+      // v1 by a raw move, v2 by a promotion, v3 archived behind the gateway's back.
+      await free.catalog.transitionStage(as('admin'), { name: model, version: '1', stage: Stage.PRODUCTION, archiveExisting: true });
+      await free.lifecycle.promote(as(alice), { name: model, version: '2', targetStage: Stage.PRODUCTION });
+      await registry.setStage({ name: model, version: '3' }, Stage.ARCHIVED);
+      const degraded = await free.lifecycle.checkDegradation(as(alice), { name: model, metric: 'accuracy', observed: 0.5, tolerance: 0.01, autoRollback: true });
+      expect(degraded.rollback).toMatchObject({ rule: RollbackRule.PRODUCTION_HISTORY, to: { version: '1' } });
+      expect((await stage('2')).tags.rollback_reason).toBeTruthy();
+      expect((await stage('1')).tags.rolled_back_at).toBeTruthy();
+
+      // v2 returns to production: it is no longer withdrawn, and v1 is no longer the reinstated one.
+      await free.lifecycle.promote(as(alice), { name: model, version: '2', targetStage: Stage.PRODUCTION });
+      expect((await stage('2')).tags.rollback_reason).toBeUndefined();
+      expect((await stage('1')).tags.rolled_back_at).toBeUndefined();
+
+      // Withdrawn again, v2 is skipped from then on: history leads to v1, then past both to the archive.
+      const first = await free.lifecycle.rollback(as(alice), { name: model, reason: 'latency regression' });
+      expect(first).toMatchObject({ rule: RollbackRule.PRODUCTION_HISTORY, to: { version: '1' } });
+      const second = await free.lifecycle.checkDegradation(as(alice), { name: model, metric: 'accuracy', observed: 0.5, tolerance: 0.01, autoRollback: true });
+      expect(second.rollback).toMatchObject({ rule: RollbackRule.HIGHEST_ARCHIVED, to: { version: '3' } });
+      expect((await stage('2')).stage).toBe(Stage.ARCHIVED);
+      expect((await store.productionHistory(registry.id, model)).map((r) => r.version)).toEqual(['3', '1', '2', '1', '2', '1']);
     });
 
     it('keeps an intact audit chain of everything above', async () => {
