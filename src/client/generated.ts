@@ -40,8 +40,13 @@ export type ApprovalRequest = {
   comment?: Maybe<Scalars['String']['output']>;
   decidedAt?: Maybe<Scalars['DateTimeISO']['output']>;
   decidedBy?: Maybe<Scalars['String']['output']>;
+  /** When an undecided request expires (the policy's approvalTtl) */
+  expiresAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The stage the version was in when the request was opened; leaving it supersedes the request */
+  fromStage?: Maybe<Stage>;
   id: Scalars['String']['output'];
   model: Scalars['String']['output'];
+  /** Why it was rejected, superseded or expired */
   reason?: Maybe<Scalars['String']['output']>;
   registry: Scalars['String']['output'];
   /** The gate report when the request was opened */
@@ -56,8 +61,10 @@ export type ApprovalRequest = {
 
 export type ApprovalStatus =
   | 'APPROVED'
+  | 'EXPIRED'
   | 'PENDING'
-  | 'REJECTED';
+  | 'REJECTED'
+  | 'SUPERSEDED';
 
 export type ApprovalVote = {
   __typename?: 'ApprovalVote';

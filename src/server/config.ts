@@ -128,6 +128,11 @@ const policy = z.strictObject({
     .prefault({}),
   approvals: z.number().int().min(0).max(10).default(0),
   allowSelfApproval: z.boolean().default(false),
+  /** An undecided approval request expires after this long: `90m`, `72h`, `7d`. */
+  approvalTtl: z
+    .string()
+    .regex(/^[1-9]\d{0,5}[smhd]$/, 'a duration such as 90m, 72h or 7d')
+    .optional(),
 });
 
 const origin = z.union([

@@ -10,6 +10,19 @@ export function toPolicies(configured: readonly PolicyConfig[]): Policy[] {
     for (const tag of p.gates.tags) gates.push(typeof tag === 'string' ? { kind: 'tag', key: tag } : { kind: 'tag', key: tag.key, value: tag.value });
     if (p.gates.description) gates.push({ kind: 'description' });
     for (const [metric, bounds] of Object.entries(p.gates.metrics)) gates.push({ kind: 'metric', metric, min: bounds.min, max: bounds.max });
-    return { models: p.models, registries: p.registries, stage: p.stage as Stage, gates, approvals: p.approvals, allowSelfApproval: p.allowSelfApproval };
+    return {
+      models: p.models,
+      registries: p.registries,
+      stage: p.stage as Stage,
+      gates,
+      approvals: p.approvals,
+      allowSelfApproval: p.allowSelfApproval,
+      approvalTtlMs: p.approvalTtl ? durationMs(p.approvalTtl) : null,
+    };
   });
 }
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90m`, `72h`, `7d` in milliseconds (the config schema has checked the form). */
+export const durationMs = (text: string): number => Number(text.slice(0, -1)) * UNIT_MS[text.slice(-1) as keyof typeof UNIT_MS];

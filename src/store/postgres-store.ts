@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Stage } from '../core/index.ts';
 import pg from 'pg';
 import { GENESIS_HASH, auditHash, toStoredFields, verifyChain } from './audit-chain.ts';
 import { KeyLock } from './key-lock.ts';
@@ -76,6 +77,11 @@ const MIGRATIONS = [
     FOR EACH ROW EXECUTE FUNCTION modelgate_audit_append_only();
   CREATE TRIGGER modelgate_audit_checkpoints_no_truncate BEFORE TRUNCATE ON modelgate_audit_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION modelgate_audit_append_only();
+  `,
+  `
+  ALTER TABLE modelgate_approval_requests ADD COLUMN IF NOT EXISTS from_stage TEXT;
+  ALTER TABLE modelgate_approval_requests ADD COLUMN IF NOT EXISTS expires_at TEXT;
+  CREATE INDEX IF NOT EXISTS modelgate_approvals_open ON modelgate_approval_requests (registry, model, version, target_stage) WHERE status = 'PENDING';
   `,
 ];
 
@@ -172,14 +178,30 @@ export class PostgresStore implements GatewayStore {
   }
 
   async createApproval(input: Parameters<GatewayStore['createApproval']>[0]): Promise<ApprovalRequest> {
-    const request: ApprovalRequest = { ...input, id: randomUUID(), requestedAt: new Date(), status: ApprovalStatus.PENDING, approvals: [], decidedBy: null, decidedAt: null, reason: null };
+    const request: ApprovalRequest = { ...input, fromStage: input.fromStage ?? null, expiresAt: input.expiresAt ?? null, id: randomUUID(), requestedAt: new Date(), status: ApprovalStatus.PENDING, approvals: [], decidedBy: null, decidedAt: null, reason: null };
     await this.pool.query(
       `INSERT INTO modelgate_approval_requests (id, registry, model, version, target_stage, requested_by, requested_at, comment, status,
-         required_approvals, allow_self_approval, approvals, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '[]', $12)`,
+         required_approvals, allow_self_approval, approvals, report, from_stage, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '[]', $12, $13, $14)`,
       [request.id, request.registry, request.model, request.version, request.targetStage, request.requestedBy, request.requestedAt.toISOString(),
-        request.comment, request.status, request.requiredApprovals, request.allowSelfApproval, json(request.report)],
+        request.comment, request.status, request.requiredApprovals, request.allowSelfApproval, json(request.report), request.fromStage, request.expiresAt?.toISOString() ?? null],
     );
     return request;
+  }
+
+  async findPendingApproval(registry: string, model: string, version: string, targetStage: Stage): Promise<ApprovalRequest | null> {
+    const { rows } = await this.pool.query<ApprovalRow>(
+      `SELECT * FROM modelgate_approval_requests WHERE registry = $1 AND model = $2 AND version = $3 AND target_stage = $4 AND status = 'PENDING' ORDER BY requested_at LIMIT 1`,
+      [registry, model, version, targetStage],
+    );
+    return rows[0] ? fromApprovalRow(rows[0]) : null;
+  }
+
+  async expireApprovals(now: Date): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE modelgate_approval_requests SET status = 'EXPIRED', reason = 'not decided in time' WHERE status = 'PENDING' AND expires_at IS NOT NULL AND expires_at <= $1`,
+      [now.toISOString()],
+    );
+    return rowCount ?? 0;
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {

@@ -25,6 +25,8 @@ export interface ApprovalRow {
   model: string;
   version: string;
   target_stage: string;
+  from_stage: string | null;
+  expires_at: string | Date | null;
   requested_by: string;
   requested_at: string | Date;
   comment: string | null;
@@ -93,6 +95,8 @@ export function fromApprovalRow(row: ApprovalRow): ApprovalRequest {
     model: row.model,
     version: row.version,
     targetStage: row.target_stage as Stage,
+    fromStage: (row.from_stage as Stage | null) ?? null,
+    expiresAt: row.expires_at ? new Date(row.expires_at) : null,
     requestedBy: row.requested_by,
     requestedAt: new Date(row.requested_at),
     comment: row.comment,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Stage } from '../core/index.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -63,6 +64,12 @@ const MIGRATIONS = [
   CREATE TABLE audit_checkpoints (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL, signature TEXT NOT NULL);
   CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
   CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+  `,
+  `
+  -- one open request per version and target stage; superseded and expired requests
+  ALTER TABLE approval_requests ADD COLUMN from_stage TEXT;
+  ALTER TABLE approval_requests ADD COLUMN expires_at TEXT;
+  CREATE INDEX approvals_open ON approval_requests (registry, model, version, target_stage) WHERE status = 'PENDING';
   `,
 ];
 
@@ -155,6 +162,8 @@ export class SqliteStore implements GatewayStore {
   async createApproval(input: Parameters<GatewayStore['createApproval']>[0]): Promise<ApprovalRequest> {
     const request: ApprovalRequest = {
       ...input,
+      fromStage: input.fromStage ?? null,
+      expiresAt: input.expiresAt ?? null,
       id: randomUUID(),
       requestedAt: new Date(),
       status: ApprovalStatus.PENDING,
@@ -165,12 +174,24 @@ export class SqliteStore implements GatewayStore {
     };
     this.sql(
         `INSERT INTO approval_requests (id, registry, model, version, target_stage, requested_by, requested_at, comment, status,
-           required_approvals, allow_self_approval, approvals, report, decided_by, decided_at, reason)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)`,
+           required_approvals, allow_self_approval, approvals, report, decided_by, decided_at, reason, from_stage, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)`,
       )
       .run(request.id, request.registry, request.model, request.version, request.targetStage, request.requestedBy, request.requestedAt.toISOString(),
-        request.comment, request.status, request.requiredApprovals, request.allowSelfApproval ? 1 : 0, '[]', json(request.report));
+        request.comment, request.status, request.requiredApprovals, request.allowSelfApproval ? 1 : 0, '[]', json(request.report),
+        request.fromStage, request.expiresAt?.toISOString() ?? null);
     return request;
+  }
+
+  async findPendingApproval(registry: string, model: string, version: string, targetStage: Stage): Promise<ApprovalRequest | null> {
+    const row = this.sql(
+      `SELECT * FROM approval_requests WHERE registry = ? AND model = ? AND version = ? AND target_stage = ? AND status = 'PENDING' ORDER BY requested_at LIMIT 1`,
+    ).get(registry, model, version, targetStage) as ApprovalRow | undefined;
+    return row ? fromApprovalRow(row) : null;
+  }
+
+  async expireApprovals(now: Date): Promise<number> {
+    return this.sql(`UPDATE approval_requests SET status = 'EXPIRED', reason = 'not decided in time' WHERE status = 'PENDING' AND expires_at IS NOT NULL AND expires_at <= ?`).run(now.toISOString()).changes;
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {

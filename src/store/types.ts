@@ -71,6 +71,10 @@ export enum ApprovalStatus {
   PENDING = 'PENDING',
   APPROVED = 'APPROVED',
   REJECTED = 'REJECTED',
+  /** Its version left the stage it was gated from, or another version reached the target stage. */
+  SUPERSEDED = 'SUPERSEDED',
+  /** Not decided within the policy's approvalTtl. */
+  EXPIRED = 'EXPIRED',
 }
 
 export interface ApprovalVote {
@@ -85,6 +89,10 @@ export interface ApprovalRequest {
   model: string;
   version: string;
   targetStage: Stage;
+  /** The stage the version was in when the request was opened (null for requests from before it was kept). */
+  fromStage: Stage | null;
+  /** When an undecided request expires (the policy's approvalTtl), or null. */
+  expiresAt: Date | null;
   requestedBy: string;
   requestedAt: Date;
   comment: string | null;
@@ -163,10 +171,17 @@ export interface GatewayStore {
   /** Stored checkpoints, newest first. */
   listCheckpoints(limit: number): Promise<AuditCheckpoint[]>;
 
-  createApproval(request: Omit<ApprovalRequest, 'id' | 'requestedAt' | 'status' | 'approvals' | 'decidedBy' | 'decidedAt' | 'reason'>): Promise<ApprovalRequest>;
+  createApproval(
+    request: Omit<ApprovalRequest, 'id' | 'requestedAt' | 'status' | 'approvals' | 'decidedBy' | 'decidedAt' | 'reason' | 'fromStage' | 'expiresAt'> &
+      Partial<Pick<ApprovalRequest, 'fromStage' | 'expiresAt'>>,
+  ): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Newest first (ties by id, descending); with `before`, only requests that come after that one in this order. */
   listApprovals(filter: ApprovalQuery): Promise<ApprovalRequest[]>;
+  /** The open request for this version and target stage, if any (at most one is open). */
+  findPendingApproval(registry: string, model: string, version: string, targetStage: Stage): Promise<ApprovalRequest | null>;
+  /** Marks pending requests past their expiry EXPIRED; returns how many. */
+  expireApprovals(now: Date): Promise<number>;
   /** Saves a changed request only if it is still in `expected` status; false when another caller got there first. */
   saveApproval(request: ApprovalRequest, expected: ApprovalStatus): Promise<boolean>;
 

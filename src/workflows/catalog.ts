@@ -1,4 +1,6 @@
 import { EXCLUSIVE_STAGES, Stage, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Signature, type Tags } from '../core/index.ts';
+import type { GatewayStore } from '../store/index.ts';
+import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
 import { registerVersion } from './register.ts';
 import { clearStaleProductionTags } from './production-tags.ts';
@@ -26,6 +28,7 @@ export class Catalog {
   constructor(
     private readonly registries: RegistrySet,
     private readonly commands: CommandRunner,
+    private readonly store: GatewayStore,
   ) {}
 
   createModel(caller: Caller, request: Target & { description: string | null; tags: Tags }): Promise<Model> {
@@ -157,6 +160,7 @@ export class Catalog {
       run: async (step) => {
         await step.intend({ kind: 'stage', version: request.version, stage: request.stage, archive: request.archiveExisting && EXCLUSIVE_STAGES.includes(request.stage) });
         const moved = await transitionStage(registry, key, request.stage, { archiveExisting: request.archiveExisting });
+        await supersedeAfterMove(this.store, registry.id, request.name, { version: request.version, stage: request.stage }, moved.archived);
         if (request.stage !== Stage.PRODUCTION) return moved;
         await clearStaleProductionTags(registry, moved.version, moved.archived);
         step.enteredProduction(request.version);

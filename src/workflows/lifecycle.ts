@@ -15,6 +15,7 @@ import type { Caller, CommandRunner, CommandStep, Permission } from './command.t
 import { reviveDates } from './idempotency.ts';
 import { evaluateGates, type GateReport } from './gates.ts';
 import { policyFor, type Policy } from './policy.ts';
+import { supersedeAfterMove } from './approvals.ts';
 import { ROLLBACK_REASON, ROLLED_BACK_AT, clearStaleProductionTags, withdrawnByRollback } from './production-tags.ts';
 import { transitionStage } from './transition.ts';
 
@@ -133,17 +134,24 @@ export class Lifecycle {
         }
         if (!report.passed) throw gateFailed(report, stage);
         if (policy.approvals > 0) {
-          const approvalRequest = await this.store.createApproval({
-            registry: registry.id,
-            model: request.name,
-            version: request.version,
-            targetStage: stage,
-            requestedBy: caller.principal,
-            comment: request.comment ?? null,
-            requiredApprovals: policy.approvals,
-            allowSelfApproval: policy.allowSelfApproval,
-            report,
-          });
+          // One open request per version and target stage: asking again answers with it.
+          await this.store.expireApprovals(new Date());
+          const open = await this.store.findPendingApproval(registry.id, request.name, request.version, stage);
+          const approvalRequest =
+            open ??
+            (await this.store.createApproval({
+              registry: registry.id,
+              model: request.name,
+              version: request.version,
+              targetStage: stage,
+              fromStage: version.stage,
+              expiresAt: policy.approvalTtlMs ? new Date(Date.now() + policy.approvalTtlMs) : null,
+              requestedBy: caller.principal,
+              comment: request.comment ?? null,
+              requiredApprovals: policy.approvals,
+              allowSelfApproval: policy.allowSelfApproval,
+              report,
+            }));
           return { status: PromotionStatus.PENDING_APPROVAL, version, report, archived: [], approvalRequest, wouldDo: null };
         }
         const moved = await this.move(step, registry, version, stage, null);
@@ -167,9 +175,18 @@ export class Lifecycle {
       input: { id, comment },
       run: async (step) => {
         step.detail(comment);
-        // Read again under the model's lock: another decision may have come first.
+        // Read again under the model's lock: another decision, a move or the clock may have come first.
+        await this.store.expireApprovals(new Date());
         const request = await this.requireApproval(id);
-        if (request.status !== ApprovalStatus.PENDING) throw new RegistryError(ErrorCode.CONFLICT, `Approval request ${id} is already ${request.status}`);
+        if (request.status !== ApprovalStatus.PENDING) throw noLongerPending(request);
+        const [current] = await registry.getVersions([{ name: request.model, version: request.version }]);
+        // The version moved behind the gateway's back (or is gone): the request no longer stands.
+        if (!current || (request.fromStage && current.stage !== request.fromStage)) {
+          const why = current ? `version ${request.version} left ${request.fromStage} for ${current.stage}` : `version ${request.version} no longer exists`;
+          const superseded = { ...request, status: ApprovalStatus.SUPERSEDED, reason: why, decidedAt: new Date() };
+          await this.store.saveApproval(superseded, ApprovalStatus.PENDING);
+          throw noLongerPending(superseded);
+        }
         if (request.requestedBy === caller.principal && !request.allowSelfApproval) {
           throw new RegistryError(ErrorCode.FORBIDDEN, 'An approval must come from someone other than the requester');
         }
@@ -209,11 +226,12 @@ export class Lifecycle {
       input: { id, reason },
       run: async (step) => {
         step.detail(reason);
+        await this.store.expireApprovals(new Date());
         const request = await this.requireApproval(id);
-        if (request.status !== ApprovalStatus.PENDING) throw new RegistryError(ErrorCode.CONFLICT, `Approval request ${id} is already ${request.status}`);
-        const decided = { ...request, status: ApprovalStatus.REJECTED, decidedBy: caller.principal, decidedAt: new Date(), reason };
-        if (!(await this.store.saveApproval(decided, ApprovalStatus.PENDING))) throw new RegistryError(ErrorCode.CONFLICT, `Approval request ${id} changed meanwhile`);
-        return decided;
+        if (request.status !== ApprovalStatus.PENDING) throw noLongerPending(request);
+        const rejected = { ...request, status: ApprovalStatus.REJECTED, decidedBy: caller.principal, decidedAt: new Date(), reason };
+        if (!(await this.store.saveApproval(rejected, ApprovalStatus.PENDING))) throw new RegistryError(ErrorCode.CONFLICT, `Approval request ${id} changed meanwhile`);
+        return rejected;
       },
       after: () => ({ status: ApprovalStatus.REJECTED }),
       result: () => 'REJECTED',
@@ -298,6 +316,7 @@ export class Lifecycle {
     // Under the model's lock every decision on the request waits for this one, so the save cannot lose.
     if (approval && !(await this.store.saveApproval(approval, ApprovalStatus.PENDING))) throw new RegistryError(ErrorCode.CONFLICT, `Approval request ${approval.id} changed meanwhile`);
     if (production) step.enteredProduction(version.version);
+    await supersedeAfterMove(this.store, registry.id, version.name, { version: version.version, stage }, moved.archived);
     const [fresh, ...archived] = await registry.getVersions([version, ...moved.archived]);
     return { version: fresh ?? moved.version, archived: archived.map((v, i) => v ?? moved.archived[i]!) };
   }
@@ -322,6 +341,7 @@ export class Lifecycle {
     }
     await registry.setTags(target, tags, removeTags);
     step.enteredProduction(target.version);
+    await supersedeAfterMove(this.store, registry.id, name, { version: target.version, stage: Stage.PRODUCTION }, moved.archived);
     const read = await registry.getVersions([target, ...moved.archived]);
     const [to, ...from] = read.map((v, i) => v ?? [moved.version, ...moved.archived][i]!);
     return { rule, from, to: to! };
@@ -374,6 +394,12 @@ async function requireVersion(registry: RegistryAdapter, name: string, version: 
   if (!found) throw ((await registry.getModel(name)) ? versionNotFound({ name, version }) : modelNotFound(name)).withRegistry(registry.id);
   return found;
 }
+
+/** A request that can no longer be voted on: CONFLICT saying what became of it. */
+const noLongerPending = (request: ApprovalRequest) =>
+  new RegistryError(ErrorCode.CONFLICT, `Approval request ${request.id} is ${request.status}${request.reason && request.status !== ApprovalStatus.REJECTED ? `: ${request.reason}` : ''}`, {
+    details: { status: request.status, reason: request.reason },
+  });
 
 /** What a promotion's outcome event records. */
 function promotionAfter(result: PromotionResult, stage: Stage): unknown {

@@ -16,12 +16,15 @@ export interface Policy {
   gates: Gate[];
   approvals: number;
   allowSelfApproval: boolean;
+  /** An undecided approval request expires after this long; null: never. */
+  approvalTtlMs?: number | null;
 }
 
 export interface EffectivePolicy {
   gates: Gate[];
   approvals: number;
   allowSelfApproval: boolean;
+  approvalTtlMs: number | null;
 }
 
 /** Every matching policy applies: their gates add up, the strictest approval count wins. */
@@ -33,6 +36,8 @@ export function policyFor(policies: readonly Policy[], registry: string, model: 
     gates: matching.flatMap((p) => p.gates),
     approvals: Math.max(0, ...matching.map((p) => p.approvals)),
     allowSelfApproval: matching.length > 0 && matching.every((p) => p.allowSelfApproval),
+    // The strictest expiry of the matching policies.
+    approvalTtlMs: matching.reduce<number | null>((ttl, p) => (p.approvalTtlMs ? Math.min(ttl ?? Infinity, p.approvalTtlMs) : ttl), null),
   };
 }
 

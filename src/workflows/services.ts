@@ -10,5 +10,5 @@ import { Reconciler, type ReconcileOptions } from './reconcile.ts';
 export function createWorkflows(registries: RegistrySet, store: GatewayStore, policies: readonly Policy[], options: Partial<ReconcileOptions> = {}) {
   const reconciler = new Reconciler(registries, store, { graceMs: options.graceMs ?? 120_000, log: options.log });
   const commands = new CommandRunner(store, reconciler);
-  return { reconciler, commands, lifecycle: new Lifecycle(registries, store, policies, commands), catalog: new Catalog(registries, commands) };
+  return { reconciler, commands, lifecycle: new Lifecycle(registries, store, policies, commands), catalog: new Catalog(registries, commands, store) };
 }

@@ -6,7 +6,7 @@ import type { Gate } from '../../src/workflows/policy.ts';
 
 describe('gate messages: actual, comparator, threshold', () => {
   const registry = new LocalRegistry({ id: 'local', path: ':memory:' });
-  const policy = (gates: Gate[]) => ({ gates, approvals: 0, allowSelfApproval: false });
+  const policy = (gates: Gate[]) => ({ gates, approvals: 0, allowSelfApproval: false, approvalTtlMs: null });
   const messages = async (gates: Gate[], on: RegistryAdapter = registry, version = '1') => {
     const [found] = await on.getVersions([{ name: 'Gates', version }]);
     return (await evaluateGates(on, found!, policy(gates))).checks.map(describeCheck);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RegistrySet, Stage, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
-import { SqliteStore, type GatewayStore } from '../../src/store/index.ts';
+import { ApprovalStatus, SqliteStore, type GatewayStore } from '../../src/store/index.ts';
 import { bestVersion, compareVersions } from '../../src/workflows/compare.ts';
 import { PromotionStatus, RollbackRule, type Lifecycle } from '../../src/workflows/lifecycle.ts';
 import { createWorkflows } from '../../src/workflows/services.ts';
@@ -235,6 +235,44 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       expect(second.rollback).toMatchObject({ rule: RollbackRule.HIGHEST_ARCHIVED, to: { version: '3' } });
       expect((await stage('2')).stage).toBe(Stage.ARCHIVED);
       expect((await store.productionHistory(registry.id, model)).map((r) => r.version)).toEqual(['3', '1', '2', '1', '2', '1']);
+    });
+
+    it('keeps one open approval request per version and stage, supersedes it when things move on, and lets it expire', async () => {
+      const model = `Queue-${randomUUID().slice(0, 8)}`;
+      const policies: Policy[] = [{ models: model, stage: Stage.PRODUCTION, gates: [], approvals: 1, allowSelfApproval: false }];
+      const queue = createWorkflows(new RegistrySet([registry], registry.id), store, policies);
+      for (let i = 1; i <= 3; i++) await registerVersion(registry, { name: model, source: `s3://models/queue/${i}` });
+      const open = (version: string, principal = alice) => queue.lifecycle.promote(as(principal), { name: model, version, targetStage: Stage.PRODUCTION });
+      const status = async (id: string) => (await store.getApproval(id))?.status;
+
+      // Asking twice (even as someone else) answers with the one open request.
+      const first = await open('1');
+      const again = await open('1', 'carol');
+      expect(again).toMatchObject({ status: PromotionStatus.PENDING_APPROVAL, approvalRequest: { id: first.approvalRequest!.id, requestedBy: alice } });
+
+      // The version leaves the stage it was gated from behind the gateway's back: approving is CONFLICT, and says why.
+      await registry.setStage({ name: model, version: '1' }, Stage.ARCHIVED);
+      const left = await expectCode(queue.lifecycle.approve(as(bob), first.approvalRequest!.id, null), ErrorCode.CONFLICT);
+      expect(left.message).toContain('SUPERSEDED: version 1 left NONE for ARCHIVED');
+      expect(await status(first.approvalRequest!.id)).toBe('SUPERSEDED');
+
+      // Another version reaches the target stage: the other pending request is superseded at once.
+      const two = await open('2');
+      const three = await open('3');
+      await queue.lifecycle.approve(as(bob), three.approvalRequest!.id, null);
+      expect(await status(two.approvalRequest!.id)).toBe('SUPERSEDED');
+      expect((await store.getApproval(two.approvalRequest!.id))?.reason).toBe('version 3 reached PRODUCTION');
+      const live = await store.listApprovals({ model, status: ApprovalStatus.PENDING, limit: 10 });
+      expect(live).toEqual([]);
+
+      // A policy's approvalTtl: an undecided request expires, and is then no longer the open one.
+      const brief = createWorkflows(new RegistrySet([registry], registry.id), store, [{ ...policies[0]!, approvalTtlMs: 1 }]);
+      const expiring = await brief.lifecycle.promote(as(alice), { name: model, version: '2', targetStage: Stage.PRODUCTION });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await expectCode(brief.lifecycle.approve(as(bob), expiring.approvalRequest!.id, null), ErrorCode.CONFLICT);
+      expect(await status(expiring.approvalRequest!.id)).toBe('EXPIRED');
+      const fresh = await brief.lifecycle.promote(as(alice), { name: model, version: '2', targetStage: Stage.PRODUCTION });
+      expect(fresh.approvalRequest!.id).not.toBe(expiring.approvalRequest!.id);
     });
 
     it('keeps an intact audit chain of everything above', async () => {

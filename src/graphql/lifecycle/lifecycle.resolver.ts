@@ -77,12 +77,15 @@ export class LifecycleResolver {
   async approvalRequests(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String, optionalString) name: string | null,
-    @Arg('status', () => ApprovalStatus, { nullable: true }) status: ApprovalStatus | null,
+    @Arg('status', () => ApprovalStatus, { nullable: true, description: 'Default PENDING: the live queue' }) status: ApprovalStatus | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => ID, { nullable: true, description: 'Resume after this request (the id of the last one seen); newest first' }) after: string | null,
     @Ctx() ctx: GatewayContext,
   ) {
     const want = pageRequest(first).first;
+    // Requests past their expiry are marked before anyone reads the queue.
+    await ctx.store.expireApprovals(new Date());
+    status ??= ApprovalStatus.PENDING;
     let start: { requestedAt: Date; id: string } | null = null;
     if (after != null) {
       const last = await ctx.store.getApproval(after);

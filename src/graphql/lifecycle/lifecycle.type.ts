@@ -47,6 +47,9 @@ export class ApprovalRequestType {
   @Field(() => String) model!: string;
   @Field(() => String) version!: string;
   @Field(() => Stage) targetStage!: Stage;
+  @Field(() => Stage, { nullable: true, description: 'The stage the version was in when the request was opened; leaving it supersedes the request' })
+  fromStage!: Stage | null;
+  @Field(() => DateTimeISOResolver, { nullable: true, description: "When an undecided request expires (the policy's approvalTtl)" }) expiresAt!: Date | null;
   @Field(() => String) requestedBy!: string;
   @Field(() => DateTimeISOResolver) requestedAt!: Date;
   @Field(() => String, { nullable: true }) comment!: string | null;
@@ -56,7 +59,7 @@ export class ApprovalRequestType {
   @Field(() => GateReportType, { nullable: true, description: 'The gate report when the request was opened' }) report!: GateReportType | null;
   @Field(() => String, { nullable: true }) decidedBy!: string | null;
   @Field(() => DateTimeISOResolver, { nullable: true }) decidedAt!: Date | null;
-  @Field(() => String, { nullable: true }) reason!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why it was rejected, superseded or expired' }) reason!: string | null;
 }
 
 @ObjectType('PromotionResult')
