@@ -6,6 +6,7 @@ import { Stage } from '../common/enums.ts';
 import { entries } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
 import { can, promoteAction } from '../access.ts';
+import { backendCall, comparedRegistries } from '../pricing.ts';
 import {
   ApprovalOutcomeType,
   ApprovalRequestType,
@@ -24,7 +25,7 @@ const optionalString = { nullable: true } as const;
 
 @Resolver()
 export class LifecycleResolver {
-  @Query(() => GateReportType, { description: 'Every gate of the policies for targetStage, with threshold, actual value and result' })
+  @Query(() => GateReportType, { complexity: backendCall, description: 'Every gate of the policies for targetStage, with threshold, actual value and result' })
   evaluateGates(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String) name: string,
@@ -36,7 +37,7 @@ export class LifecycleResolver {
     return ctx.lifecycle.evaluate(registry, name, version, targetStage);
   }
 
-  @Query(() => BestVersionResultType, { nullable: true, description: 'The version with the best recorded metric; null when none recorded it' })
+  @Query(() => BestVersionResultType, { nullable: true, complexity: backendCall, description: 'The version with the best recorded metric; null when none recorded it' })
   bestVersion(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String) name: string,
@@ -50,13 +51,14 @@ export class LifecycleResolver {
     return bestVersion(loaders.cached(), name, metric, goal, stages);
   }
 
-  @Query(() => [RegistrySlotType], { description: 'The same model in several registries side by side (all when registries is omitted)' })
+  @Query(() => [RegistrySlotType], { complexity: comparedRegistries, description: 'The same model in several registries side by side (all when registries is omitted)' })
   async compareRegistries(
     @Arg('name', () => String) name: string,
     @Arg('registries', () => [String], { nullable: true }) ids: string[] | null,
     @Ctx() ctx: GatewayContext,
   ) {
-    const registries = (ids?.length ? ids.map((id) => ctx.registries.get(id)) : ctx.registries.list()).filter((r) => can(ctx.access, 'read', r.id, name));
+    // Each registry once however often it is named.
+    const registries = (ids?.length ? [...new Set(ids)].map((id) => ctx.registries.get(id)) : ctx.registries.list()).filter((r) => can(ctx.access, 'read', r.id, name));
     if (ids?.length) for (const id of ids) ctx.authorize('read', ctx.registries.get(id).id, name);
     const slots = await compareRegistries(registries, name);
     return slots.map((slot) => ({ ...slot, productionMetrics: slot.productionMetrics ? entries(slot.productionMetrics) : null }));

@@ -9,10 +9,11 @@ import { ModelVersionConnection, ModelVersionType } from '../version/version.typ
 import { VersionsArgs } from '../version/version.args.ts';
 import { CreateModelArgs, ModelRefArgs, ModelsArgs, RenameModelArgs, UpdateModelArgs } from './model.args.ts';
 import { ModelConnection, ModelType } from './model.type.ts';
+import { LIST_BOUND, backendCall, boundedList, latestPerStage, paged } from '../pricing.ts';
 
 @Resolver(() => ModelType)
 export class ModelResolver {
-  @Query(() => ModelConnection, { description: 'Models of one registry, by name' })
+  @Query(() => ModelConnection, { complexity: paged, description: 'Models of one registry, by name' })
   async models(@Args(() => ModelsArgs) args: ModelsArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
     ctx.authorize('read', registry.id, null);
@@ -32,7 +33,7 @@ export class ModelResolver {
     return toConnection({ items: page.items.filter((_, i) => visible[i]), cursors: page.cursors.filter((_, i) => visible[i]), hasNextPage: page.hasNextPage });
   }
 
-  @Query(() => ModelType, { nullable: true, description: 'One model, or null when it does not exist' })
+  @Query(() => ModelType, { nullable: true, complexity: backendCall, description: 'One model, or null when it does not exist' })
   model(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(args.registry);
     ctx.authorize('read', loaders.registry.id, args.name);
@@ -83,7 +84,7 @@ export class ModelResolver {
     return true;
   }
 
-  @FieldResolver(() => [TagType])
+  @FieldResolver(() => [TagType], { complexity: boundedList(LIST_BOUND.tags) })
   tags(@Root() model: Model) {
     return entries(model.tags);
   }
@@ -93,7 +94,7 @@ export class ModelResolver {
     return model.aliases;
   }
 
-  @FieldResolver(() => ModelVersionConnection)
+  @FieldResolver(() => ModelVersionConnection, { complexity: paged })
   async versions(@Root() model: Model, @Args(() => VersionsArgs) args: VersionsArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(model.registry);
     const page = await loaders.registry.listVersions(
@@ -105,7 +106,7 @@ export class ModelResolver {
     return toConnection(page);
   }
 
-  @FieldResolver(() => [ModelVersionType], { description: 'The newest version in each stage (MLflow latest_versions)' })
+  @FieldResolver(() => [ModelVersionType], { complexity: latestPerStage, description: 'The newest version in each stage (MLflow latest_versions)' })
   async latestVersions(
     @Root() model: Model,
     @Arg('stages', () => [Stage], { nullable: true }) stages: Stage[] | null,
