@@ -38,7 +38,7 @@ export interface QueryLimits {
 }
 
 /** What a list field with no declared price and no `first` is counted as. */
-export const UNDECLARED_LIST_ITEMS = 10;
+export const UNDECLARED_LIST_ITEMS = 5;
 
 function refused(message: string, reason: string, limit: number, actual: number): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.INVALID_INPUT, reason, details: { limit, actual }, http: { status: 400 } } });

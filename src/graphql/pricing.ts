@@ -12,7 +12,7 @@ import { DEFAULT_COMPARE_LAST } from '../workflows/compare.ts';
 export const BACKEND_CALL = 10;
 
 /** What a list without `first` is priced at when the schema cannot know its length. */
-export const LIST_BOUND = { metrics: 20, params: 20, tags: 20, aliases: 10, signatureFields: 20 } as const;
+export const LIST_BOUND = { metrics: 10, params: 10, tags: 10 } as const;
 
 /** Extra facts limits.ts gives every price: how many registries the gateway serves. */
 export interface GatewayPricing {

@@ -224,10 +224,10 @@ describe('HTTP surface', () => {
         ];
         for (const [index, [query, variables]] of mistakes.entries()) {
           const response = await postGraphQL(logged.url, query, variables, { 'x-request-id': `mistake-${index}` });
-          expect(response.body.errors[0].extensions.code).toBe('INVALID_INPUT');
+          expect(response.body.errors?.[0].extensions.code).toBe('INVALID_INPUT');
         }
         const internal = await postGraphQL(logged.url, '{ model(name: "m") { name } }', undefined, { 'x-request-id': 'fault-1' });
-        expect(internal.body.errors[0].extensions.code).toBe('INTERNAL');
+        expect(internal.body.errors?.[0].extensions.code).toBe('INTERNAL');
         const entries = logged.logs.map((line) => JSON.parse(line) as { level: number; requestId?: string; msg: string; err?: { stack?: string }; code?: string });
         for (let index = 0; index < mistakes.length; index++) {
           const mine = entries.filter((e) => e.requestId === `mistake-${index}` && e.msg !== 'request');
