@@ -1,19 +1,28 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import {
   GraphQLError,
   Kind,
   valueFromASTUntyped,
-  type DocumentNode,
+  visit,
+  type ASTVisitor,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValidationContext,
 } from 'graphql';
+import { fieldExtensionsEstimator, simpleEstimator, type ComplexityEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
+import { DEFAULT_PAGE_SIZE, ErrorCode } from '../core/index.ts';
+import type { GatewayContext } from './context.ts';
+import type { GatewayPricing } from './pricing.ts';
 
 /*
- * type-graphql builds the schema with the CommonJS graphql while this file loads the ESM
- * one; graphql's instanceof-based helpers (isObjectType...) refuse objects from the other
- * realm, so types are inspected by shape here.
+ * type-graphql builds the schema with the CommonJS graphql under vitest while this file
+ * loads the ESM one; graphql's instanceof-based helpers (isObjectType...) refuse objects
+ * from the other realm, so types are inspected by shape here.
  */
 type AnyType = { name?: string; ofType?: AnyType; getFields?: () => Record<string, GraphQLField<unknown, unknown>> };
 const named = (type: AnyType | null | undefined): AnyType | null => {
@@ -21,8 +30,6 @@ const named = (type: AnyType | null | undefined): AnyType | null => {
   while (current?.ofType) current = current.ofType;
   return current;
 };
-import type { ApolloServerPlugin } from '@apollo/server';
-import { DEFAULT_PAGE_SIZE, ErrorCode } from '../core/index.ts';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -30,31 +37,42 @@ export interface QueryLimits {
   maxAliases: number;
 }
 
+/** What a list field with no declared price and no `first` is counted as. */
+export const UNDECLARED_LIST_ITEMS = 5;
+
 function refused(message: string, reason: string, limit: number, actual: number): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.INVALID_INPUT, reason, details: { limit, actual }, http: { status: 400 } } });
 }
 
-/** Depth, alias and cost limits, checked before anything runs. */
-export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin {
+/**
+ * Depth, alias and cost limits, checked on the operation about to run before anything
+ * runs. Each fragment is measured once and its measure reused at every spread, so the
+ * check is linear in the document however often fragments spread each other; the
+ * expansion itself is bounded because every field costs at least 1.
+ */
+export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, operationName }) {
-          const fragments = Object.fromEntries(
+        async didResolveOperation({ document, operation, request, contextValue }) {
+          if (!operation) return; // Apollo has already refused a document without the named operation
+          const fragments = new Map(
             document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
           );
-          const depth = Math.max(0, ...operations(document).map((op) => depthOf(op.selectionSet, fragments, new Set())));
+          const depth = depthOf(operation, fragments);
           if (depth > limits.maxDepth) throw refused(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`, 'QUERY_TOO_DEEP', limits.maxDepth, depth);
-          const aliases = countAliases(document);
+          const aliases = aliasesOf(operation, fragments);
           if (aliases > limits.maxAliases) throw refused(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'TOO_MANY_ALIASES', limits.maxAliases, aliases);
-          const complexity = Math.max(
-            0,
-            ...operations(document)
-              .filter((op) => !operationName || op.name?.value === operationName)
-              .map((op) => costOf(schema, op, fragments, request.variables ?? {})),
-          );
-          if (complexity > limits.maxComplexity) {
-            throw refused(`Query would cost ${complexity}; the limit is ${limits.maxComplexity} (lists count once per item asked for)`, 'QUERY_TOO_COSTLY', limits.maxComplexity, complexity);
+          const pricing: GatewayPricing = { registryCount: contextValue.registries.list().length };
+          const cost = costOf(schema, operation, fragments, request.variables ?? {}, pricing);
+          if (cost > limits.maxComplexity) {
+            const shown = Number.isFinite(cost) && cost < Number.MAX_SAFE_INTEGER ? cost : Number.MAX_SAFE_INTEGER;
+            throw refused(
+              `Query would cost ${Number.isFinite(cost) ? Math.round(cost) : 'more than can be counted'}; the limit is ${limits.maxComplexity} (lists count once per item they can return)`,
+              'QUERY_TOO_COSTLY',
+              limits.maxComplexity,
+              Math.round(shown),
+            );
           }
         },
       };
@@ -62,65 +80,110 @@ export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): A
   };
 }
 
-const operations = (document: DocumentNode) => document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+/**
+ * Fields nested in the operation. Hand-written: graphql-armor's max-depth caches a
+ * fragment's absolute depth at its first spread, so a fragment spread shallow and then deep
+ * is undercounted; here a fragment's own depth is memoised and added where it is spread.
+ */
+export function depthOf(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): number {
+  const memo = new Map<string, number>();
+  const ofSet = (set: SelectionSetNode | undefined): number => {
+    let deepest = 0;
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) deepest = Math.max(deepest, 1 + ofSet(selection.selectionSet));
+      else if (selection.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, ofSet(selection.selectionSet));
+      else deepest = Math.max(deepest, once(memo, selection.name.value, fragments, (fragment) => ofSet(fragment.selectionSet)));
+    }
+    return deepest;
+  };
+  return ofSet(operation.selectionSet);
+}
+
+/** Aliases in the operation, a fragment's aliases once per spread (graphql-armor memoises each fragment's count). */
+export function aliasesOf(operation: OperationDefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): number {
+  let counted = 0;
+  // The limit is ours (a coded error); the rule only counts, so it never rejects.
+  const rule = maxAliasesRule({ n: Number.MAX_SAFE_INTEGER, allowList: [], onAccept: [(_context, { n }) => (counted = n)] });
+  const context = { getFragment: (name: string) => fragments.get(name) } as unknown as ValidationContext;
+  visit(operation, rule(context) as unknown as ASTVisitor);
+  return counted;
+}
+
+type PriceArgs = ComplexityEstimatorArgs & GatewayPricing;
+
+/** Declared prices first (`@Field({ complexity })`), then `first`, then list and plain defaults. */
+const estimators: ComplexityEstimator[] = [
+  fieldExtensionsEstimator(),
+  ({ field, args, childComplexity }) => {
+    if (!field.args.some((arg) => arg.name === 'first')) return undefined;
+    const first = typeof args.first === 'number' && args.first >= 1 ? args.first : DEFAULT_PAGE_SIZE;
+    return 1 + first * Math.max(childComplexity, 1);
+  },
+  ({ field, childComplexity }) => (String(field.type).startsWith('[') ? 1 + UNDECLARED_LIST_ITEMS * Math.max(childComplexity, 1) : undefined),
+  simpleEstimator({ defaultComplexity: 1 }),
+];
 
 /**
- * What a query may cost: each field 1, and a paginated field (one taking `first`) its
- * children once per item it may return — `first`, or the default page size when omitted.
+ * What running the operation may cost. Hand-written walk: graphql-query-complexity prices
+ * every spread of a fragment afresh (exponential on fragments that spread each other) and
+ * needs the schema's graphql realm; its estimators price each field here.
  */
-function costOf(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>, variables: Record<string, unknown>): number {
-  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
-  const walk = (set: SelectionSetNode | undefined, type: AnyType | null | undefined, visiting: Set<string>): number => {
-    if (!set || !type) return 0;
+export function costOf(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+  pricing: GatewayPricing,
+): number {
+  const memo = new Map<string, number>();
+  const typeNamed = (name: string) => schema.getType(name) as AnyType | undefined;
+  const ofSet = (set: SelectionSetNode | undefined, type: AnyType | null | undefined): number => {
     let total = 0;
-    for (const selection of set.selections) {
-      if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const inner = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) as AnyType | undefined) : type;
-        total += walk(selection.selectionSet, inner, visiting);
-      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        const fragment = fragments[selection.name.value];
-        if (!fragment || visiting.has(fragment.name.value)) continue;
-        visiting.add(fragment.name.value);
-        total += walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) as AnyType | undefined, visiting);
-        visiting.delete(fragment.name.value);
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) total += fieldCost(selection, type);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        total += ofSet(selection.selectionSet, selection.typeCondition ? typeNamed(selection.typeCondition.name.value) : type);
       } else {
-        const fields = type.getFields?.() ?? {};
-        const definition = fields[selection.name.value];
-        const children = walk(selection.selectionSet, definition ? named(definition.type as AnyType) : null, visiting);
-        const paged = definition?.args.some((a) => a.name === 'first');
-        const firstArg = selection.arguments?.find((a) => a.name.value === 'first');
-        const first = firstArg ? Number(valueFromASTUntyped(firstArg.value, variables)) : DEFAULT_PAGE_SIZE;
-        total += 1 + (paged ? children * Math.max(Number.isFinite(first) ? first : DEFAULT_PAGE_SIZE, 1) : children);
+        total += once(memo, selection.name.value, fragments, (fragment) => ofSet(fragment.selectionSet, typeNamed(fragment.typeCondition.name.value)));
       }
     }
     return total;
   };
-  return walk(operation.selectionSet, root as AnyType | null | undefined, new Set());
-}
-
-function depthOf(set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, visiting: Set<string>): number {
-  if (!set) return 0;
-  let deepest = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) deepest = Math.max(deepest, selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, visiting) : 1);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, visiting));
-    else if (!visiting.has(selection.name.value) && fragments[selection.name.value]) {
-      visiting.add(selection.name.value);
-      deepest = Math.max(deepest, depthOf(fragments[selection.name.value]!.selectionSet, fragments, visiting));
-      visiting.delete(selection.name.value);
+  const fieldCost = (node: FieldNode, parent: AnyType | null | undefined): number => {
+    const field = parent?.getFields?.()[node.name.value];
+    const childComplexity = ofSet(node.selectionSet, field ? named(field.type as AnyType) : null);
+    // Unknown fields (introspection, typos refused by validation) cost 1 each, children too.
+    if (!field) return 1 + childComplexity;
+    const options = { type: parent, field, node, args: argumentsOf(field, node, variables), childComplexity, ...pricing } as unknown as PriceArgs;
+    for (const estimate of estimators) {
+      const price = estimate(options);
+      if (typeof price === 'number' && !Number.isNaN(price)) return Math.max(price, 1);
     }
-  }
-  return deepest;
-}
-
-function countAliases(document: DocumentNode): number {
-  let count = 0;
-  const walk = (set: SelectionSetNode | undefined) => {
-    for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.FIELD && selection.alias) count++;
-      if (selection.kind !== Kind.FRAGMENT_SPREAD) walk(selection.selectionSet);
-    }
+    return 1 + childComplexity;
   };
-  for (const definition of document.definitions) if ('selectionSet' in definition) walk(definition.selectionSet);
-  return count;
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  return ofSet(operation.selectionSet, root as AnyType | null | undefined);
+}
+
+/** Argument values as written, variables filled in, defaults where omitted (no coercion: prices only). */
+function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const definition of field.args) {
+    const given = node.arguments?.find((argument) => argument.name.value === definition.name);
+    if (given) values[definition.name] = valueFromASTUntyped(given.value, variables);
+    else if (definition.defaultValue !== undefined) values[definition.name] = definition.defaultValue;
+  }
+  return values;
+}
+
+/** A fragment's measure, computed at its first spread and reused at every other (0 for an unknown or cyclic one). */
+function once(memo: Map<string, number>, name: string, fragments: ReadonlyMap<string, FragmentDefinitionNode>, measure: (fragment: FragmentDefinitionNode) => number): number {
+  const known = memo.get(name);
+  if (known !== undefined) return known;
+  const fragment = fragments.get(name);
+  if (!fragment) return 0;
+  memo.set(name, 0); // cycles are refused by validation; this only stops recursion
+  const value = measure(fragment);
+  memo.set(name, value);
+  return value;
 }

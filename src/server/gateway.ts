@@ -4,9 +4,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from 'pino';
-import { isRegistryError, type RegistrySet } from '../core/index.ts';
+import { ErrorCode, type RegistrySet } from '../core/index.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import { formatError } from '../graphql/errors.ts';
+import { clientErrorCode } from '../graphql/fault-log.ts';
 import { gatewaySchema } from '../graphql/schema.ts';
 import { queryLimitsPlugin } from '../graphql/limits.ts';
 import { useWellFormedInput } from '../graphql/unicode.ts';
@@ -84,11 +85,12 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
           return {
             async didEncounterErrors({ errors, contextValue }) {
               for (const error of errors) {
-                const original = error.originalError;
-                // Expected outcomes (NOT_FOUND, GATE_FAILED, ...) are the client's business; the rest is ours.
-                if (original && !isRegistryError(original)) {
-                  contextValue.log.error({ err: original, path: error.path }, 'unexpected error in resolver');
-                }
+                // The client's mistakes and expected outcomes are info without a stack; only our faults are errors.
+                const code = clientErrorCode(error);
+                const entry = { code, reason: error.extensions?.reason, message: error.message, path: error.path };
+                if (code === ErrorCode.BACKEND_UNAVAILABLE) contextValue.log.warn(entry, 'backend unavailable');
+                else if (code) contextValue.log.info(entry, 'request refused');
+                else contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error in resolver');
               }
             },
           };
@@ -104,6 +106,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       services,
       log,
       corsOrigins: config.server.corsOrigins,
+      allowedHosts: config.server.allowedHosts,
       authenticator,
       metrics,
       bodyLimitBytes: config.server.bodyLimitBytes,

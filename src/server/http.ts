@@ -15,6 +15,8 @@ export interface HttpOptions {
   services: GatewayServices;
   log: Logger;
   corsOrigins: readonly string[];
+  /** With auth, the Host names answered (`*` any); without auth only loopback names on the bound port. */
+  allowedHosts?: readonly string[];
   bodyLimitBytes: number;
   authenticator: Authenticator;
   metrics: GatewayMetrics;
@@ -43,12 +45,20 @@ export function createRequestHandler(options: HttpOptions) {
       if (!applyCors(req, res, options.corsOrigins)) return;
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (url.pathname === '/readyz') return await ready(res, registries);
+      // Probes above come from orchestrators with any Host; everything below is what a rebound page could reach.
+      const wrongHost = hostRefusal(req, options.authenticator.enabled, options.allowedHosts ?? ['*']);
+      if (wrongHost) return sendJson(res, 421, graphqlError(wrongHost, ErrorCode.FORBIDDEN, { reason: 'HOST_NOT_ALLOWED' }));
       if (url.pathname === '/metrics') {
         res.setHeader('content-type', options.metrics.registry.contentType);
         res.end(await options.metrics.registry.metrics());
         return;
       }
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the API is at /graphql' });
+      const wrongOrigin = originRefusal(req, options.corsOrigins);
+      if (wrongOrigin) return sendJson(res, 403, graphqlError(wrongOrigin, ErrorCode.FORBIDDEN, { reason: 'ORIGIN_NOT_ALLOWED' }));
+      if (req.method === 'POST' && isFormPost(req.headers['content-type'])) {
+        return sendJson(res, 415, graphqlError('POST a JSON body (content-type: application/json); form posts are never run', ErrorCode.INVALID_INPUT, { reason: 'FORM_POST' }));
+      }
 
       let access;
       try {
@@ -124,6 +134,45 @@ function applyCors(req: IncomingMessage, res: ServerResponse, allowed: readonly 
     return false;
   }
   return true;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/;
+
+/**
+ * Why the Host header is refused, or null. A page that rebinds its own name to 127.0.0.1
+ * still sends that name, so without auth only loopback names on the bound port pass.
+ */
+function hostRefusal(req: IncomingMessage, authenticated: boolean, allowed: readonly string[]): string | null {
+  const header = (req.headers.host ?? '').toLowerCase();
+  const match = HOST_HEADER.exec(header);
+  if (!match) return 'The request has no usable Host header';
+  const name = match[1]!;
+  const port = Number(match[2] ?? 80);
+  if (!authenticated) {
+    if (LOOPBACK_NAMES.has(name) && port === req.socket.localPort) return null;
+    return `Host ${header} is not served: without auth this gateway answers only to localhost, 127.0.0.1 or [::1] on port ${req.socket.localPort}`;
+  }
+  if (allowed.some((entry) => entry === '*' || entry.toLowerCase() === name || entry.toLowerCase() === `${name}:${port}`)) return null;
+  return `Host ${header} is not in server.allowedHosts`;
+}
+
+/** Why a browser call is refused, or null: its Origin must be allowed by CORS or be this gateway itself. */
+function originRefusal(req: IncomingMessage, allowed: readonly string[]): string | null {
+  const origin = req.headers.origin;
+  if (origin === undefined || allowed.includes('*') || allowed.includes(origin)) return null;
+  try {
+    if (new URL(origin).host === req.headers.host?.toLowerCase()) return null;
+  } catch {
+    // `null` and other opaque origins are never allowed.
+  }
+  return `Origin ${origin} is not allowed to call this gateway (server.corsOrigins)`;
+}
+
+/** The content types an HTML form can send without a preflight. */
+function isFormPost(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/x-www-form-urlencoded' || type === 'multipart/form-data' || type === 'text/plain';
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {

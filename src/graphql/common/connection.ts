@@ -26,8 +26,9 @@ export function connectionType<T extends object>(node: ClassType<T>, nodeName: s
 
   @ObjectType(`${nodeName}Connection`)
   class ConnectionType {
-    @Field(() => [Edge]) edges!: Edge[];
-    @Field(() => [node], { description: 'The nodes of edges, for clients that need no cursors' }) nodes!: T[];
+    // Priced once per item by the field that takes `first`.
+    @Field(() => [Edge], { complexity: 1 }) edges!: Edge[];
+    @Field(() => [node], { complexity: 1, description: 'The nodes of edges, for clients that need no cursors' }) nodes!: T[];
     @Field(() => PageInfo) pageInfo!: PageInfo;
   }
   return ConnectionType;

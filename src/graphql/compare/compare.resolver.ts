@@ -2,10 +2,11 @@ import { Args, Ctx, Query, Resolver } from 'type-graphql';
 import { compareVersions } from '../../workflows/compare.ts';
 import type { GatewayContext } from '../context.ts';
 import { CompareVersionsArgs, VersionComparisonType } from './compare.type.ts';
+import { comparedVersions } from '../pricing.ts';
 
 @Resolver()
 export class CompareResolver {
-  @Query(() => VersionComparisonType, { description: "Versions of one model side by side, with each metric's best version" })
+  @Query(() => VersionComparisonType, { complexity: comparedVersions, description: "Versions of one model side by side, with each metric's best version" })
   async compareVersions(@Args(() => CompareVersionsArgs) args: CompareVersionsArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(args.registry);
     ctx.authorize('read', loaders.registry.id, args.name);

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Float, Int, ObjectType } from 'type-graphql';
 import { ModelVersionType } from '../version/version.type.ts';
+import { LIST_BOUND, boundedList } from '../pricing.ts';
 
 @ObjectType('MetricValue')
 export class MetricValueType {
@@ -11,7 +12,7 @@ export class MetricValueType {
 @ObjectType('ComparisonRow')
 export class ComparisonRowType {
   @Field(() => ModelVersionType) version!: ModelVersionType;
-  @Field(() => [MetricValueType], { description: 'One per compared metric, in the order of `metrics`' })
+  @Field(() => [MetricValueType], { complexity: boundedList(LIST_BOUND.metrics), description: 'One per compared metric, in the order of `metrics`' })
   values!: MetricValueType[];
 }
 
@@ -28,9 +29,10 @@ export class BestVersionType {
 export class VersionComparisonType {
   @Field(() => String) registry!: string;
   @Field(() => String) name!: string;
-  @Field(() => [String], { description: 'The compared metrics, in column order' }) metrics!: string[];
-  @Field(() => [ComparisonRowType], { description: 'One row per version, oldest first' }) rows!: ComparisonRowType[];
-  @Field(() => [BestVersionType]) best!: BestVersionType[];
+  @Field(() => [String], { complexity: boundedList(LIST_BOUND.metrics), description: 'The compared metrics, in column order' }) metrics!: string[];
+  // Priced once per row by compareVersions.
+  @Field(() => [ComparisonRowType], { complexity: 1, description: 'One row per version, oldest first' }) rows!: ComparisonRowType[];
+  @Field(() => [BestVersionType], { complexity: boundedList(LIST_BOUND.metrics) }) best!: BestVersionType[];
 }
 
 @ArgsType()

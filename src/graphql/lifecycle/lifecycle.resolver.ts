@@ -7,6 +7,7 @@ import { Stage } from '../common/enums.ts';
 import { entries } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
 import { can, readable } from '../access.ts';
+import { backendCall, comparedRegistries } from '../pricing.ts';
 import {
   ApprovalOutcomeType,
   ApprovalRequestType,
@@ -27,7 +28,7 @@ const optionalString = { nullable: true } as const;
 
 @Resolver()
 export class LifecycleResolver {
-  @Query(() => GateReportType, { description: 'Every gate of the policies for targetStage, with threshold, actual value and result' })
+  @Query(() => GateReportType, { complexity: backendCall, description: 'Every gate of the policies for targetStage, with threshold, actual value and result' })
   evaluateGates(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String) name: string,
@@ -39,7 +40,7 @@ export class LifecycleResolver {
     return ctx.lifecycle.evaluate(registry, name, version, targetStage);
   }
 
-  @Query(() => BestVersionResultType, { nullable: true, description: 'The version with the best recorded metric; null when none recorded it' })
+  @Query(() => BestVersionResultType, { nullable: true, complexity: backendCall, description: 'The version with the best recorded metric; null when none recorded it' })
   bestVersion(
     @Arg('registry', () => String, optionalString) registry: string | null,
     @Arg('name', () => String) name: string,
@@ -53,15 +54,16 @@ export class LifecycleResolver {
     return bestVersion(loaders.cached(), name, metric, goal, stages);
   }
 
-  @Query(() => [RegistrySlotType], { description: 'The same model in several registries side by side (all when registries is omitted)' })
+  @Query(() => [RegistrySlotType], { complexity: comparedRegistries, description: 'The same model in several registries side by side (all when registries is omitted)' })
   async compareRegistries(
     @Arg('name', () => String) name: string,
     @Arg('registries', () => [String], { nullable: true }) ids: string[] | null,
     @Ctx() ctx: GatewayContext,
   ) {
     const granted = (id: string) => can(ctx.access, 'read', id, null);
+    // Each registry once however often it is named.
     const registries = ids?.length
-      ? ids.map((id) => {
+      ? [...new Set(ids)].map((id) => {
           const registry = ctx.registries.get(id);
           if (!granted(registry.id)) ctx.authorize('read', registry.id, null);
           return registry;

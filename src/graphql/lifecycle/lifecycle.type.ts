@@ -5,6 +5,7 @@ import { PromotionStatus, RollbackRule } from '../../workflows/lifecycle.ts';
 import { Stage } from '../common/enums.ts';
 import { MetricType } from '../common/tag.type.ts';
 import { ModelVersionType } from '../version/version.type.ts';
+import { LIST_BOUND, boundedList } from '../pricing.ts';
 
 export enum Goal {
   MAXIMIZE = 'MAXIMIZE',
@@ -170,7 +171,7 @@ export class RegistrySlotType {
   @Field(() => Boolean) found!: boolean;
   @Field(() => Int, { nullable: true, description: 'Null when the model has more than 200 versions' }) versionCount!: number | null;
   @Field(() => ModelVersionType, { nullable: true }) production!: ModelVersionType | null;
-  @Field(() => [MetricType], { nullable: true }) productionMetrics!: MetricType[] | null;
+  @Field(() => [MetricType], { nullable: true, complexity: boundedList(LIST_BOUND.metrics) }) productionMetrics!: MetricType[] | null;
   @Field(() => ModelVersionType, { nullable: true }) latest!: ModelVersionType | null;
   @Field(() => RegistryErrorType, { nullable: true, description: 'Why this registry could not answer; the others still do' }) error!: RegistryErrorType | null;
 }

@@ -12,10 +12,11 @@ import { ModelVersionConnection, ModelVersionType } from '../version/version.typ
 import { VersionsArgs } from '../version/version.args.ts';
 import { CreateModelArgs, ModelRefArgs, ModelsArgs, RenameModelArgs, UpdateModelArgs } from './model.args.ts';
 import { ModelConnection, ModelType } from './model.type.ts';
+import { LIST_BOUND, backendCall, boundedList, latestPerStage, paged } from '../pricing.ts';
 
 @Resolver(() => ModelType)
 export class ModelResolver {
-  @Query(() => ModelConnection, { description: 'Models of one registry, by name' })
+  @Query(() => ModelConnection, { complexity: paged, description: 'Models of one registry, by name' })
   async models(@Args(() => ModelsArgs) args: ModelsArgs, @Ctx() ctx: GatewayContext) {
     const registry = ctx.registries.get(args.registry);
     ctx.authorize('read', registry.id, null);
@@ -40,7 +41,7 @@ export class ModelResolver {
     return toConnection(page);
   }
 
-  @Query(() => ModelType, { nullable: true, description: 'One model, or null when it does not exist' })
+  @Query(() => ModelType, { nullable: true, complexity: backendCall, description: 'One model, or null when it does not exist' })
   model(@Args(() => ModelRefArgs) args: ModelRefArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(args.registry);
     // Out of scope looks like absent: null, as for a missing model.
@@ -69,7 +70,7 @@ export class ModelResolver {
     return true;
   }
 
-  @FieldResolver(() => [TagType])
+  @FieldResolver(() => [TagType], { complexity: boundedList(LIST_BOUND.tags) })
   tags(@Root() model: Model) {
     return entries(model.tags);
   }
@@ -79,7 +80,7 @@ export class ModelResolver {
     return model.aliases;
   }
 
-  @FieldResolver(() => ModelVersionConnection)
+  @FieldResolver(() => ModelVersionConnection, { complexity: paged })
   async versions(@Root() model: Model, @Args(() => VersionsArgs) args: VersionsArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(model.registry);
     const page = await loaders.registry.listVersions(
@@ -91,7 +92,7 @@ export class ModelResolver {
     return toConnection(page);
   }
 
-  @FieldResolver(() => [ModelVersionType], { description: 'The newest version in each stage (MLflow latest_versions)' })
+  @FieldResolver(() => [ModelVersionType], { complexity: latestPerStage, description: 'The newest version in each stage (MLflow latest_versions)' })
   async latestVersions(
     @Root() model: Model,
     @Arg('stages', () => [Stage], { nullable: true }) stages: Stage[] | null,

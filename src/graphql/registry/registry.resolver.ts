@@ -3,12 +3,13 @@ import type { Health, RegistryAdapter, TextRule } from '../../core/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { globMatches } from '../../workflows/policy.ts';
 import { CapabilitiesType, HealthType, RegistryType, TextRuleType } from './registry.type.ts';
+import { backendCall, everyRegistry } from '../pricing.ts';
 
 const HEALTH_TIMEOUT_MS = 5_000;
 
 @Resolver(() => RegistryType)
 export class RegistryResolver {
-  @Query(() => [RegistryType], { description: 'Every configured registry, the default first' })
+  @Query(() => [RegistryType], { complexity: everyRegistry, description: 'Every configured registry, the default first' })
   registries(@Ctx() ctx: GatewayContext) {
     const all = ctx.registries.list().filter((r) => ctx.access.grants.some((g) => g.registries.some((glob) => globMatches(glob, r.id))));
     return [...all.filter((r) => r.id === ctx.registries.defaultId), ...all.filter((r) => r.id !== ctx.registries.defaultId)];
@@ -21,7 +22,7 @@ export class RegistryResolver {
     return registry;
   }
 
-  @FieldResolver(() => HealthType, { description: 'Probed now; a failing backend reports ok: false, not an error' })
+  @FieldResolver(() => HealthType, { complexity: backendCall, description: 'Probed now; a failing backend reports ok: false, not an error' })
   health(@Root() registry: RegistryAdapter): Promise<Health> {
     return probe(registry);
   }

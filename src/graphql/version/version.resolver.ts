@@ -17,12 +17,13 @@ import {
   type TagTargetArgs,
 } from './version.args.ts';
 import { DeletedVersionType, ModelVersionType, StageTransitionType, TagsPayload } from './version.type.ts';
+import { LIST_BOUND, backendCall, boundedList } from '../pricing.ts';
 
 const metricsRef = (version: ModelVersion): MetricsRef => ({ name: version.name, version: version.version, runId: version.runId });
 
 @Resolver(() => ModelVersionType)
 export class VersionResolver {
-  @Query(() => ModelVersionType, { nullable: true, description: 'One version, or null when it does not exist' })
+  @Query(() => ModelVersionType, { nullable: true, complexity: backendCall, description: 'One version, or null when it does not exist' })
   modelVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
     const loaders = ctx.loaders.for(args.registry);
     // Out of scope looks like absent: null, as for a missing version.
@@ -31,6 +32,7 @@ export class VersionResolver {
   }
 
   @Query(() => ModelVersionType, {
+    complexity: backendCall,
     description:
       'The version a model URI points at: models:/Name/3, models:/Name/Production, models:/Name/latest, ' +
       'models:/Name/semver:^1.2 (npm range), models:/Name@alias, each optionally prefixed REGISTRY:. NOT_FOUND when nothing is there.',
@@ -105,12 +107,12 @@ export class VersionResolver {
     return formatModelUri(version.name, version.version);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: "Where the artifacts download from (MLflow's download URI); one backend call per version" })
+  @FieldResolver(() => String, { nullable: true, complexity: backendCall, description: "Where the artifacts download from (MLflow's download URI); one backend call per version" })
   downloadUri(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
     return ctx.registries.get(version.registry).getDownloadUri({ name: version.name, version: version.version });
   }
 
-  @FieldResolver(() => [TagType])
+  @FieldResolver(() => [TagType], { complexity: boundedList(LIST_BOUND.tags) })
   tags(@Root() version: ModelVersion) {
     return entries(version.tags);
   }
@@ -120,7 +122,7 @@ export class VersionResolver {
     return Object.hasOwn(version.tags, key) ? version.tags[key] : null;
   }
 
-  @FieldResolver(() => [MetricType])
+  @FieldResolver(() => [MetricType], { complexity: boundedList(LIST_BOUND.metrics) })
   async metrics(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
     return entries((await ctx.loaders.for(version.registry).metrics.load(metricsRef(version))).metrics);
   }
@@ -131,12 +133,13 @@ export class VersionResolver {
     return Object.hasOwn(metrics, name) ? metrics[name] : null;
   }
 
-  @FieldResolver(() => [ParamType])
+  @FieldResolver(() => [ParamType], { complexity: boundedList(LIST_BOUND.params) })
   async params(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
     return entries((await ctx.loaders.for(version.registry).metrics.load(metricsRef(version))).params);
   }
 
-  @FieldResolver(() => ModelType)
+  // getModel per distinct name (the loader dedupes, the port has no batch call).
+  @FieldResolver(() => ModelType, { complexity: backendCall })
   model(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
     return ctx.loaders.for(version.registry).model.load(version.name);
   }
