@@ -1,4 +1,4 @@
-import { EXCLUSIVE_STAGES, Stage, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Signature, type Tags } from '../core/index.ts';
+import { EXCLUSIVE_STAGES, Stage, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -12,14 +12,8 @@ interface Target {
   name: string;
 }
 
-export interface RegisterRequest extends Target {
-  source?: string | null;
-  runId?: string | null;
-  description?: string | null;
-  tags?: Tags;
-  metrics?: Record<string, number>;
-  params?: Record<string, string>;
-  signature?: Signature | null;
+/** A registration as a caller asks for it: the semver and the creator are the gateway's to set. */
+export interface RegisterRequest extends Target, Omit<CreateVersion, 'name' | 'createdBy' | 'semver' | 'createModel'> {
   bump?: SemverBump | null;
 }
 

@@ -1,7 +1,8 @@
-import { Stage, endCursor, type ModelVersion, type RegistryAdapter, type RegistrySet } from '../core/index.ts';
+import { Stage, type RegistryAdapter, type RegistrySet } from '../core/index.ts';
 import { ApprovalStatus, type ApprovalRequest, type GatewayStore, type OpenIntent, type ProductionRecord } from '../store/index.ts';
 import { lockKey } from './command.ts';
 import { reviveDates } from './idempotency.ts';
+import { versionsInStage } from './transition.ts';
 
 /** What a command set out to do, written before its first backend write. */
 export type IntentPlan =
@@ -125,7 +126,7 @@ export class Reconciler {
     }
     const repaired: string[] = [];
     if (plan.archive) {
-      for (const holder of await inStage(registry, intent.model, plan.stage)) {
+      for (const holder of await versionsInStage(registry, intent.model, plan.stage)) {
         if (holder.version === plan.version) continue;
         await registry.setStage(holder, Stage.ARCHIVED);
         repaired.push(`archived ${holder.version}`);
@@ -148,16 +149,4 @@ export class Reconciler {
     }
     return { after: { outcome: 'APPLIED', stage: plan.stage, repaired }, detail: `version ${plan.version} is in ${plan.stage}${repaired.length ? `; completed: ${repaired.join(', ')}` : ''}`, production };
   }
-}
-
-/** Every version of a model in a stage, all pages. */
-export async function inStage(registry: RegistryAdapter, name: string, stage: Stage): Promise<ModelVersion[]> {
-  const found: ModelVersion[] = [];
-  let after: string | null = null;
-  do {
-    const page = await registry.listVersions(name, { stages: [stage] }, { first: 200, after });
-    found.push(...page.items);
-    after = page.hasNextPage ? endCursor(page) : null;
-  } while (after);
-  return found;
 }

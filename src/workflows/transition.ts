@@ -80,7 +80,8 @@ async function undo(
   }
 }
 
-async function versionsInStage(registry: RegistryAdapter, name: string, stage: Stage): Promise<ModelVersion[]> {
+/** Every version of a model in a stage, all pages. */
+export async function versionsInStage(registry: RegistryAdapter, name: string, stage: Stage): Promise<ModelVersion[]> {
   const found: ModelVersion[] = [];
   let after: string | null = null;
   do {
