@@ -47,6 +47,12 @@ describe('API keys and roles', () => {
   let test: TestGateway;
   let approval = '';
   const as = (role: keyof typeof KEYS, query: string) => postGraphQL(test.url, query, undefined, { authorization: `Bearer ${KEYS[role]}` });
+  /** One request is open per version and stage: clear the queue so the next promotion opens a request of its own. */
+  const clearQueue = async () => {
+    const requester = { authorization: `Bearer ${REQUESTER}` };
+    const { body } = await postGraphQL(test.url, '{ approvalRequests(name: "Churn") { id } }', undefined, requester);
+    for (const { id } of body.data.approvalRequests as { id: string }[]) await postGraphQL(test.url, `mutation { reject(id: "${id}", reason: "next cell") { status } }`, undefined, requester);
+  };
 
   beforeAll(async () => {
     const grant = (role: string, models = ['*']) => [{ role, registries: ['*'], models }];
@@ -90,6 +96,7 @@ describe('API keys and roles', () => {
   it.each(MUTATIONS)('$name: allowed exactly for its roles', async ({ query, allowed }) => {
     for (const role of Object.keys(KEYS) as (keyof typeof KEYS)[]) {
       if (query.includes('$approval')) {
+        await clearQueue();
         const opened = await postGraphQL(test.url, 'mutation { promote(name: "Churn", version: "1", targetStage: PRODUCTION) { approvalRequest { id } } }', undefined, {
           authorization: `Bearer ${REQUESTER}`,
         });
@@ -122,6 +129,7 @@ describe('API keys and roles', () => {
   });
 
   it('needs a second approver: the requester cannot approve their own request', async () => {
+    await clearQueue();
     const opened = await as('approver', 'mutation { promote(name: "Churn", version: "1", targetStage: PRODUCTION) { approvalRequest { id requestedBy } } }');
     const id = opened.body.data.promote.approvalRequest.id;
     expect(opened.body.data.promote.approvalRequest.requestedBy).toBe('april');
