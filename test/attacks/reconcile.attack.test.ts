@@ -1,0 +1,86 @@
+// Attacks on write-ahead intents and their reconciliation (issue 11). Each test fails on the code it was written against.
+import { describe, expect, it } from 'vitest';
+import { LocalRegistry } from '../../adapters/local/index.ts';
+import { ErrorCode, RegistryError, RegistrySet, Stage, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
+import { SqliteStore } from '../../src/store/index.ts';
+import { Reconciler } from '../../src/workflows/reconcile.ts';
+import { createWorkflows } from '../../src/workflows/services.ts';
+import { as } from '../support/callers.ts';
+
+type Faults = Partial<Record<keyof RegistryAdapter, (call: number, args: unknown[], real: (...a: unknown[]) => Promise<unknown>) => Promise<unknown>>>;
+
+/** The local registry with chosen methods replaced; `call` counts that method's calls from 1. */
+function faulty(inner: RegistryAdapter, faults: Faults): RegistryAdapter {
+  const calls = new Map<PropertyKey, number>();
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      const fault = faults[property as keyof RegistryAdapter];
+      if (!fault) return value;
+      return (...args: unknown[]) => {
+        const call = (calls.get(property) ?? 0) + 1;
+        calls.set(property, call);
+        return fault(call, args, (...a) => (value as (...x: unknown[]) => Promise<unknown>).apply(target, a));
+      };
+    },
+  });
+}
+
+const down = (id: string, what: string) => new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, `${what}: connection refused`, { registry: id });
+
+async function setup(faults: Faults, seed = true) {
+  const local = new LocalRegistry({ id: 'local', path: ':memory:' });
+  const plain = enforceInputRules(local);
+  if (seed) {
+    await plain.createVersion({ name: 'm', createModel: {} });
+    await plain.createVersion({ name: 'm' });
+    await plain.setStage({ name: 'm', version: '1' }, Stage.PRODUCTION);
+  }
+  const registries = new RegistrySet([enforceInputRules(faulty(local, faults))], 'local');
+  const store = new SqliteStore(':memory:');
+  const workflows = createWorkflows(registries, store, [], { graceMs: 60_000 });
+  const reconciles = async () => (await store.listAudit({ limit: 100 })).filter((e) => e.action === 'reconcile');
+  return { local, store, registries, ...workflows, reconciles };
+}
+
+describe('attack: reconciliation of registerVersion intents', () => {
+  it('a registration whose first read failed is not reconciled as having created every existing version', async () => {
+    // listVersions fails twice (a flaky backend): registerVersion swallows the first failure as "no versions yet"
+    // (intent plan after: null), then nextSemver's read fails after the intent, so the intent is read back at once.
+    const { local, store, catalog, reconciles } = await setup({
+      listVersions: (call, args, real) => (call <= 2 ? Promise.reject(down('local', 'listVersions')) : real(...args)),
+    });
+    await expect(catalog.registerVersion(as('ci'), { name: 'm', source: 's3://m/3' })).rejects.toMatchObject({ code: ErrorCode.BACKEND_UNAVAILABLE });
+    // Nothing was created: the model still has exactly versions 1 and 2.
+    expect((await local.listVersions('m', {}, { first: 50 })).items.map((v) => v.version)).toEqual(['2', '1']);
+    const [event] = await reconciles();
+    // What happens: { outcome: 'APPLIED', created: ['2', '1'] } — two old versions attributed to this call.
+    expect(event?.after).toMatchObject({ outcome: 'NOT_APPLIED', created: [] });
+    expect(await store.openIntents()).toEqual([]);
+  });
+});
+
+describe('attack: reconciliation after a rename', () => {
+  it('a promotion that landed is not reconciled as NOT_APPLIED because the model was renamed meanwhile', async () => {
+    const LATE_MS = 100;
+    // setStage outlives its deadline (UNKNOWN) and lands a moment later, as in test/workflows/intents.test.ts.
+    const { local, store, registries, lifecycle, catalog, reconciles } = await setup({
+      setStage: (call, args, real) => {
+        if (call > 1) return real(...args);
+        setTimeout(() => void real(...args), LATE_MS);
+        return Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'setStage did not answer in time', { registry: 'local', outcome: 'UNKNOWN' }));
+      },
+    });
+    await expect(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION })).rejects.toMatchObject({ outcome: 'UNKNOWN' });
+    await new Promise((resolve) => setTimeout(resolve, LATE_MS * 2));
+    // Within the grace period, an admin renames the model (nothing stops it: the intent holds no lock).
+    await catalog.renameModel(as('admin'), { name: 'm', newName: 'm2' });
+    expect((await local.getVersions([{ name: 'm2', version: '2' }]))[0]?.stage).toBe(Stage.PRODUCTION);
+
+    await new Reconciler(registries, store, { graceMs: 0 }).sweep();
+    const [event] = await reconciles();
+    // What happens: after.outcome NOT_APPLIED ("version 2 is not in PRODUCTION"), no production history, no promoted_* tags,
+    // although version 2 is in PRODUCTION (under the new name).
+    expect(event?.after).toMatchObject({ outcome: 'APPLIED' });
+  });
+});
