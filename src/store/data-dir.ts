@@ -21,10 +21,13 @@ export class DataDirInUse extends Error {
  */
 export function claimDataDir(dir: string): { release(): void } {
   mkdirSync(dir, { recursive: true });
-  const lock = new Database(join(dir, 'modelgate.owner.db'), { timeout: 0 });
+  // A short wait: a process that is only opening the file at the same instant must not make both refuse.
+  const lock = new Database(join(dir, 'modelgate.owner.db'), { timeout: 500 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
-    // The first write takes the exclusive lock; EXCLUSIVE locking mode keeps it until close.
+    // Take the exclusive lock first, in one step: two processes upgrading from a shared lock would both be refused.
+    // EXCLUSIVE locking mode keeps it after COMMIT, until the connection closes (or the process dies).
+    lock.exec('BEGIN EXCLUSIVE');
     lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER, host TEXT, started_at TEXT); DELETE FROM owner;');
   } catch (error) {
     lock.close();
@@ -38,6 +41,7 @@ export function claimDataDir(dir: string): { release(): void } {
   }
   const owner: DataDirOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   lock.prepare('INSERT INTO owner VALUES (?, ?, ?)').run(owner.pid, owner.host, owner.startedAt);
+  lock.exec('COMMIT');
   writeFileSync(join(dir, 'modelgate.owner.json'), `${JSON.stringify(owner)}\n`);
   return { release: () => lock.close() };
 }

@@ -13,11 +13,13 @@ for (let round = 0; round < Number(roundsArg); round++) {
   const from = Date.now();
   try {
     const claim = claimDataDir(dir!);
-    const hold = from + period / 2;
+    // Owned from the moment the claim returned (a loser may have waited for the winner to let go).
+    const got = Date.now();
+    const hold = got + period / 2;
     while (Date.now() < hold) {
       // hold the claim
     }
-    results.push({ round, ok: true, from, to: Date.now() });
+    results.push({ round, ok: true, from: got, to: Date.now() });
     claim.release();
   } catch (error) {
     results.push({ round, ok: false, from, to: Date.now(), error: (error as Error).name });
