@@ -11,3 +11,4 @@ export * from './registry-set.ts';
 export * from './concurrency.ts';
 export * from './resilience.ts';
 export * from './token-pages.ts';
+export * from './text.ts';

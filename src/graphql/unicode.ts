@@ -1,11 +1,11 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, visit, type DocumentNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { ErrorCode } from '../core/index.ts';
+import { ErrorCode, describeFlaw, unstorableText, type TextFlaw } from '../core/index.ts';
 
-/** `path` names the variable and where in it, e.g. `$description` or `$tags[0].value`. */
-function refused(path: string): GraphQLError {
-  return new GraphQLError(`Argument ${path} is not well-formed Unicode (it holds a lone surrogate); nothing was run`, {
-    extensions: { code: ErrorCode.INVALID_INPUT, reason: 'MALFORMED_UNICODE', details: { argument: path }, http: { status: 400 } },
+/** `path` names the variable and where in it, e.g. `$description` or `$tags[0].value`, or a literal. */
+function refused(path: string, flaw: TextFlaw): GraphQLError {
+  return new GraphQLError(`Argument ${path} ${describeFlaw(flaw)}; nothing was run`, {
+    extensions: { code: ErrorCode.INVALID_INPUT, reason: flaw, details: { argument: path }, http: { status: 400 } },
   });
 }
 
@@ -19,39 +19,32 @@ export function useWellFormedInput(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        // Literals never get here: graphql-js's lexer already refuses a lone surrogate in a string (INVALID_INPUT, GRAPHQL_PARSE_FAILED).
-        async didResolveOperation({ request }) {
-          const bad = malformedVariable(request.variables ?? {});
-          if (bad !== null) throw refused(bad);
+        // graphql-js's lexer already refuses a lone surrogate in a literal; a `\u0000` escape it accepts.
+        async didResolveOperation({ request, document }) {
+          const bad = malformedVariable(request.variables ?? {}) ?? literalWithNul(document);
+          if (bad !== null) throw refused(bad.path, bad.flaw);
         },
       };
     },
   };
 }
 
-/** The path of the first malformed string (or object key) among the variables, or null. */
-function malformedVariable(variables: Record<string, unknown>): string | null {
-  const walk = (value: unknown, path: string): string | null => {
-    if (typeof value === 'string') return value.isWellFormed() ? null : path;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const found = walk(value[i], `${path}[${i}]`);
-        if (found !== null) return found;
-      }
-      return null;
-    }
-    if (value !== null && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value)) {
-        if (!key.isWellFormed()) return `${path}.${JSON.stringify(key)}`;
-        const found = walk(inner, `${path}.${key}`);
-        if (found !== null) return found;
-      }
-    }
-    return null;
-  };
+/** The first string literal in the document holding U+0000, or null. */
+function literalWithNul(document: DocumentNode): { path: string; flaw: TextFlaw } | null {
+  let found: { path: string; flaw: TextFlaw } | null = null;
+  visit(document, {
+    StringValue(node) {
+      if (!found && node.value.includes('\0')) found = { path: `literal at offset ${node.loc?.start ?? 0}`, flaw: 'NUL_CHARACTER' };
+    },
+  });
+  return found;
+}
+
+/** The path and flaw of the first unstorable string (or object key) among the variables, or null. */
+function malformedVariable(variables: Record<string, unknown>): { path: string; flaw: TextFlaw } | null {
   for (const [name, value] of Object.entries(variables)) {
-    const found = walk(value, `$${name}`);
-    if (found !== null) return found;
+    const found = unstorableText(value, `$${name}`);
+    if (found) return found;
   }
   return null;
 }

@@ -42,8 +42,8 @@ export function toStoredFields(seq: number, at: Date, event: NewAuditEvent): Sto
     detail: event.detail,
   };
   for (const [column, value] of Object.entries(fields)) {
-    if (typeof value === 'string' && !value.isWellFormed()) {
-      throw new RegistryError(ErrorCode.INVALID_INPUT, `Audit event field '${column}' is not well-formed Unicode (lone surrogate); refused rather than stored altered`, {
+    if (typeof value === 'string' && (!value.isWellFormed() || value.includes('\0'))) {
+      throw new RegistryError(ErrorCode.INVALID_INPUT, `Audit event field '${column}' holds a lone surrogate or U+0000; refused rather than stored altered`, {
         details: { field: column },
       });
     }

@@ -1,4 +1,4 @@
-import { EXCLUSIVE_STAGES, Stage, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, isRegistryError, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -53,6 +53,7 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
       run: async (step) => {
+        await this.refuseWhileUnsettled(registry.id, request.name);
         await step.intend({ kind: 'observe' });
         return registry.renameModel(request.name, request.newName);
       },
@@ -64,6 +65,7 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'deleteModel', registry, model: request.name, permissions: ['admin'], input: {},
       run: async (step) => {
+        await this.refuseWhileUnsettled(registry.id, request.name);
         await step.intend({ kind: 'observe' });
         await registry.deleteModel(request.name);
       },
@@ -78,8 +80,12 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'registerVersion', registry, model: request.name, permissions: [{ permission: 'edit', creates: true }], input,
       run: async (step) => {
-        const [newest] = (await registry.listVersions(request.name, {}, { first: 1 }).catch(() => ({ items: [] as ModelVersion[] }))).items;
-        await step.intend({ kind: 'register', after: newest?.version ?? null });
+        // What exists before, so reconciliation can tell what this call created; a new model has nothing yet.
+        const existing = await registry.listVersions(request.name, {}, { first: 1 }).catch((error: unknown) => {
+          if (isRegistryError(error) && error.code === ErrorCode.NOT_FOUND) return { items: [] as ModelVersion[] };
+          throw error;
+        });
+        await step.intend({ kind: 'register', after: existing.items[0]?.version ?? null, source: request.source ?? null });
         const version: CreateVersion = { ...fields, createdBy: caller.principal };
         return registerVersion(registry, version, { bump });
       },
@@ -142,6 +148,19 @@ export class Catalog {
         await registry.deleteAlias(request.name, request.alias);
       },
     });
+  }
+
+  /**
+   * A change whose outcome is not settled yet (a write past its deadline) is reconciled by the
+   * model's name: renaming or deleting the model before then would make that record wrong.
+   */
+  private async refuseWhileUnsettled(registry: string, model: string): Promise<void> {
+    const open = (await this.store.openIntents()).find((intent) => intent.registry === registry && intent.model === model);
+    if (open) {
+      throw new RegistryError(ErrorCode.CONFLICT, `Model '${model}' has a change whose outcome is not settled yet (audit event ${open.seq}); it is reconciled shortly, try again then`, {
+        details: { intent: open.seq },
+      });
+    }
   }
 
   /** A raw move without gates (administrators); entering PRODUCTION is production history like any promotion. */

@@ -1,4 +1,4 @@
-import { ErrorCode, RegistryError, isRegistryError, type RegistryAdapter } from '../core/index.ts';
+import { ErrorCode, RegistryError, describeFlaw, isRegistryError, unstorableText, type RegistryAdapter } from '../core/index.ts';
 import type { GatewayStore, NewAuditEvent, OpenIntent, ProductionRecord } from '../store/index.ts';
 import { argumentsHash, checkIdempotencyKey, idempotencyScope } from './idempotency.ts';
 import type { IntentPlan, Reconciler } from './reconcile.ts';
@@ -73,6 +73,9 @@ export class CommandRunner {
         caller.authorize(permission, registry, model, { creates });
       }
       if (command.idempotencyKey != null) checkIdempotencyKey(command.idempotencyKey);
+      // What cannot be stored exactly is refused before anything moves (the GraphQL edge checks too; other callers may not).
+      const flawed = unstorableText(command.input, 'input');
+      if (flawed) throw new RegistryError(ErrorCode.INVALID_INPUT, `Argument ${flawed.path} ${describeFlaw(flawed.flaw)}`, { details: { argument: flawed.path, reason: flawed.flaw } });
       command.validate?.();
     } catch (error) {
       await this.refused(base, command.input, error);

@@ -18,7 +18,13 @@ export type IntentPlan =
       /** The decided approval request, saved once the move happened. */
       approval?: ApprovalRequest;
     }
-  | { kind: 'register'; /** The highest version before; anything newer was created since. */ after: string | null }
+  | {
+      kind: 'register';
+      /** The highest version before; this call's version is newer. */
+      after: string | null;
+      /** The source it registers, to tell its version from others created since. */
+      source?: string | null;
+    }
   | { kind: 'observe'; version?: string | null };
 
 export interface ReconcileOptions {
@@ -101,8 +107,11 @@ export class Reconciler {
   private async observe(registry: RegistryAdapter, intent: OpenIntent, plan: IntentPlan): Promise<{ after: unknown; detail: string; production: Omit<ProductionRecord, 'at'> | null }> {
     if (plan.kind === 'stage') return this.completeMove(registry, intent, plan);
     if (plan.kind === 'register') {
-      const page = await registry.listVersions(intent.model, {}, { first: 50 });
-      const created = page.items.filter((v) => Number(v.version) > Number(plan.after ?? 0)).map((v) => v.version);
+      const page = await registry.listVersions(intent.model, {}, { first: 200 });
+      const accounted = await this.accountedFor(intent);
+      const created = page.items
+        .filter((v) => Number(v.version) > Number(plan.after ?? 0) && !accounted.has(v.version) && (plan.source == null || v.source === plan.source))
+        .map((v) => v.version);
       return {
         after: { outcome: created.length ? 'APPLIED' : 'NOT_APPLIED', created },
         detail: created.length ? `versions created: ${created.join(', ')}` : 'no version was created',
@@ -116,6 +125,18 @@ export class Reconciler {
     }
     const model = await registry.getModel(intent.model);
     return { after: { outcome: 'OBSERVED', exists: Boolean(model), tags: model?.tags ?? null, aliases: model?.aliases ?? null }, detail: 'state read back', production: null };
+  }
+
+  /** Versions of the model that other registrations recorded as theirs since the intent opened (another process, a reconciliation). */
+  private async accountedFor(intent: OpenIntent): Promise<Set<string>> {
+    const since = await this.store.listAudit({ registry: intent.registry, model: intent.model, after: intent.seq, limit: 10_000 });
+    const versions = new Set<string>();
+    for (const event of since) {
+      const after = event.after as { version?: string; created?: string[] } | null;
+      if (event.action === 'registerVersion' && event.result === 'OK' && after?.version) versions.add(after.version);
+      if (event.action === 'reconcile') for (const version of after?.created ?? []) versions.add(version);
+    }
+    return versions;
   }
 
   /** The move happened when the version is in the stage now: finish what the command would have done after it. */

@@ -124,6 +124,15 @@ describe.each([
     expect(escaped.body.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT' });
   });
 
+  it('refuses U+0000, which PostgreSQL cannot store, in variables and literals alike, before anything runs', async () => {
+    const before = await auditCount();
+    const variable = await postGraphQL(test.url, 'mutation ($c: String) { promote(name: "Churn", version: "1", targetStage: STAGING, comment: $c) { status } }', { c: 'ship it\u0000' });
+    expect(variable.body.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', reason: 'NUL_CHARACTER', details: { argument: '$c' } });
+    const literal = await postGraphQL(test.url, 'mutation { createModel(name: "Churn\\u0000") { name } }');
+    expect(literal.body.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', reason: 'NUL_CHARACTER' });
+    expect(await auditCount()).toBe(before);
+  });
+
   it('keeps well-formed text exactly, astral characters included, and the chain verifies', async () => {
     const description = 'rocket \ud83d\ude80 and grin \ud83d\ude00';
     const created = await postGraphQL(test.url, 'mutation ($d: String) { createModel(name: "Rocket", description: $d) { description } }', { d: description });
