@@ -11,7 +11,8 @@ describe('backend faults through the gateway', () => {
   let mlflow: MlflowServer;
   let test: TestGateway;
   let base: string;
-  const resilient = { deadlineMs: 5_000, failureThreshold: 50, cooldownMs: 1_000 };
+  // Generous for a loaded machine: a single-worker MLflow can take seconds; a closed port fails at once anyway.
+  const resilient = { deadlineMs: 20_000, failureThreshold: 50, cooldownMs: 1_000 };
 
   beforeAll(async () => {
     mlflow = await startMlflowServer();
@@ -19,7 +20,7 @@ describe('backend faults through the gateway', () => {
     test = await startTestGateway({
       adapters: (dir) => [
         withResilience(new LocalRegistry({ id: 'local', path: join(dir, 'local.db') }), resilient),
-        withResilience(new MlflowRegistry({ id: 'mlflow', trackingUri: mlflow.url, readAttempts: 2, timeoutMs: 2_000 }), resilient),
+        withResilience(new MlflowRegistry({ id: 'mlflow', trackingUri: mlflow.url, readAttempts: 2, timeoutMs: 15_000 }), resilient),
         withResilience(new MlflowRegistry({ id: 'gone', trackingUri: `http://127.0.0.1:${closed}`, readAttempts: 1 }), resilient),
       ],
     });
