@@ -82,9 +82,7 @@ class DirectClient {
 const server = await startMlflowServer();
 const seeder = enforceInputRules(new MlflowRegistry({ id: 'mlflow', trackingUri: server.url }));
 let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
-const python = spawn(venvBin('python'), [fileURLToPath(new URL('./mlflow_compare_loop.py', import.meta.url)), server.url, MODEL, String(versionCount)], {
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
+let python: ReturnType<typeof spawn> | undefined;
 try {
   await seeder.createModel({ name: MODEL });
   for (let v = 1; v <= versionCount; v++) {
@@ -95,6 +93,9 @@ try {
     });
   }
   await seeder.close?.();
+  python = spawn(venvBin('python'), [fileURLToPath(new URL('./mlflow_compare_loop.py', import.meta.url)), server.url, MODEL, String(versionCount)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
 
   // The real server: the MLflow registry built from config, with its deadline, breaker and metrics wrappers.
   gateway = await startGateway(
@@ -118,7 +119,7 @@ try {
   // A side returns its own wall time when it measured it (Python, without the pipe's round trip).
   const sides: Record<string, () => Promise<number | void>> = {
     'compare: Python loop': async () => {
-      python.stdin!.write('run\n');
+      python!.stdin!.write('run\n');
       return Number(await nextLine());
     },
     'compare: GraphQL compareVersions': async () => {
@@ -156,8 +157,8 @@ try {
   }
   printTable(times, rounds);
 } finally {
-  python.stdin?.end();
-  python.kill();
+  python?.stdin?.end();
+  python?.kill();
   await gateway?.stop();
   await server.stop();
 }

@@ -40,6 +40,8 @@ const { values } = parseArgs({
 });
 
 if (values.serve) {
+  // Exit cleanly on kill, so `node --cpu-prof` can write its profile.
+  process.on('SIGTERM', () => process.exit(0));
   const url = await serve(values.serve as ServerKind);
   console.log(JSON.stringify({ url }));
 } else {
@@ -128,7 +130,7 @@ async function compare(): Promise<void> {
       children.push(child);
       urls.set(kind, url);
       const answer = await post(new Pool(new URL(url).origin, { connections: 1 }), new URL(url).pathname);
-      if (answer !== EXPECTED) throw new Error(`${kind} answered ${answer}, expected ${EXPECTED}`);
+      if (JSON.stringify(JSON.parse(answer)) !== EXPECTED) throw new Error(`${kind} answered ${answer}, expected ${EXPECTED}`);
     }
     const samples: Sample[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -200,8 +202,13 @@ async function load(url: string, concurrency: number, seconds: number): Promise<
   return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
 }
 
-const rotate = <T>(list: readonly T[], by: number): T[] => list.map((_, i) => list[(i + by) % list.length]!);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+function rotate<T>(list: readonly T[], by: number): T[] {
+  return list.map((_, i) => list[(i + by) % list.length]!);
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
 
 function printTable(samples: Sample[], levels: number[], rounds: number, seconds: number): void {
   const pick = (kind: ServerKind, concurrency: number) => samples.filter((s) => s.kind === kind && s.concurrency === concurrency);

@@ -9,7 +9,11 @@ import {
   type RegistryAdapter,
   type RegistrySet,
   type MetricsRef,
+  type Page,
+  type PageRequest,
+  type ReadShape,
   type VersionKey,
+  type VersionQuery,
   type VersionMetrics,
 } from '../core/index.ts';
 import { DetailLoader } from './detail-loader.ts';
@@ -34,6 +38,8 @@ export class RegistryLoaders {
   readonly metrics: DetailLoader<MetricsRef, VersionMetrics>;
   /** Latest version in each stage, per model name. */
   readonly latest: DataLoader<string, ModelVersion[]>;
+  /** Pages of versions read (or started early, next to their model) in this request. */
+  private readonly versionPages = new Map<string, Promise<Page<ModelVersion>>>();
 
   constructor(readonly registry: RegistryAdapter) {
     this.model = new DetailLoader((names, shape) => Promise.all(names.map((name) => registry.getModel(name, shape))), String, recordDetail);
@@ -74,8 +80,21 @@ export class RegistryLoaders {
     });
   }
 
+  /** One page of a model's versions, read once per request however often it is asked for. */
+  versionPage(name: string, query: VersionQuery, page: PageRequest, shape: ReadShape): Promise<Page<ModelVersion>> {
+    const key = JSON.stringify([name, query.stages ?? null, query.order ?? null, page.first, page.after ?? null, [...shape].sort()]);
+    let found = this.versionPages.get(key);
+    if (!found) {
+      this.versionPages.set(key, (found = this.registry.listVersions(name, query, page, shape)));
+      // Started early, it may fail before anyone awaits it (an absent model): the awaiting resolver reports it.
+      found.catch(() => undefined);
+    }
+    return found;
+  }
+
   /** After a write, nothing read earlier in the request may be served again. */
   clear(): void {
+    this.versionPages.clear();
     this.model.clearAll();
     this.version.clearAll();
     this.metrics.clearAll();

@@ -7,9 +7,19 @@ import type { Detail } from '../core/index.ts';
  * only reads a little more). Used to ask the backend for the details a query selects.
  */
 export function selectedFields(info: GraphQLResolveInfo, ...path: string[]): Set<string> {
+  return new Set(selectedNodes(info, ...path).flatMap((node) => fieldsOf(node.selectionSet, info).map((field) => field.name.value)));
+}
+
+/** The field nodes at `path` below the field being resolved (the field itself for an empty path). */
+export function selectedNodes(info: GraphQLResolveInfo, ...path: string[]): FieldNode[] {
   let level: readonly FieldNode[] = info.fieldNodes;
   for (const step of path) level = level.flatMap((node) => fieldsOf(node.selectionSet, info).filter((field) => field.name.value === step));
-  return new Set(level.flatMap((node) => fieldsOf(node.selectionSet, info).map((field) => field.name.value)));
+  return [...level];
+}
+
+/** The fields a connection's nodes select below one field node. */
+export function nodeFieldsOf(node: FieldNode, info: GraphQLResolveInfo): Set<string> {
+  return nodeFields({ ...info, fieldNodes: [node] });
 }
 
 /** Where a Model selection holds versions. */

@@ -1,7 +1,7 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import { getArgumentValues, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import { Args, Arg, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { ALL_STAGES, MAX_PAGE_SIZE, Stage, isUnread, pageRequest, type Model, type ModelVersion } from '../../core/index.ts';
-import { modelShape, nodeFields, versionShape } from '../selection.ts';
+import { ALL_STAGES, MAX_PAGE_SIZE, Stage, isUnread, pageRequest, type Detail, type Model, type ModelVersion, type PageRequest, type VersionQuery } from '../../core/index.ts';
+import { modelShape, nodeFields, nodeFieldsOf, selectedNodes, versionShape } from '../selection.ts';
 import { visiblePage } from '../common/scoped-page.ts';
 import { toConnection } from '../common/connection.ts';
 import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
@@ -15,6 +15,21 @@ import { VersionsArgs } from '../version/version.args.ts';
 import { CreateModelArgs, ModelRefArgs, ModelsArgs, RenameModelArgs, UpdateModelArgs } from './model.args.ts';
 import { ModelConnection, ModelType } from './model.type.ts';
 import { LIST_BOUND, backendCall, boundedList, latestPerStage, paged } from '../pricing.ts';
+
+const versionQuery = (args: VersionsArgs): VersionQuery => ({ stages: args.stages ?? undefined, order: args.order ?? undefined });
+
+/** The `versions` fields selected on a model, with their arguments; ones with bad arguments are left to their resolver. */
+function versionsSelected(info: GraphQLResolveInfo): { query: VersionQuery; page: PageRequest; shape: Detail[] }[] {
+  const field = (info.schema.getType('Model') as GraphQLObjectType).getFields().versions!;
+  return selectedNodes(info, 'versions').flatMap((node) => {
+    try {
+      const args = getArgumentValues(field, node, info.variableValues) as VersionsArgs;
+      return [{ query: versionQuery(args), page: pageRequest(args.first, args.after), shape: versionShape(info, nodeFieldsOf(node, info)) }];
+    } catch {
+      return [];
+    }
+  });
+}
 
 @Resolver(() => ModelType)
 export class ModelResolver {
@@ -50,6 +65,8 @@ export class ModelResolver {
     const loaders = ctx.loaders.for(args.registry);
     // Out of scope looks like absent: null, as for a missing model.
     if (!readable(ctx.access, loaders.registry.id, args.name)) return null;
+    // The versions selected below start now, alongside the model lookup: one round trip less on remote backends.
+    for (const { query, page, shape } of versionsSelected(info)) loaders.versionPage(args.name, query, page, shape);
     return loaders.model.load(args.name, modelShape(info));
   }
 
@@ -89,12 +106,7 @@ export class ModelResolver {
   @FieldResolver(() => ModelVersionConnection, { complexity: paged })
   async versions(@Root() model: Model, @Args(() => VersionsArgs) args: VersionsArgs, @Ctx() ctx: GatewayContext, @Info() info: GraphQLResolveInfo) {
     const loaders = ctx.loaders.for(model.registry);
-    const page = await loaders.registry.listVersions(
-      model.name,
-      { stages: args.stages ?? undefined, order: args.order ?? undefined },
-      pageRequest(args.first, args.after),
-      versionShape(info, nodeFields(info)),
-    );
+    const page = await loaders.versionPage(model.name, versionQuery(args), pageRequest(args.first, args.after), versionShape(info, nodeFields(info)));
     loaders.primeVersions(page.items);
     return toConnection(page);
   }
