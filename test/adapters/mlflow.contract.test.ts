@@ -16,7 +16,7 @@ defineFuzzSuite('mlflow (real server)', async () => {
   return { adapter, teardown: () => adapter.close() };
 });
 
-// HTTP requests per query shape: one registered-models/get, one version search, one run read.
+// HTTP requests per query shape: the version search sent with the one registered-models/get, then one run read.
 defineReadCostSuite(
   'mlflow (real server, HTTP requests counted)',
   async () => {
@@ -29,8 +29,8 @@ defineReadCostSuite(
     return { adapter, backend: { calls }, teardown: () => adapter.close() };
   },
   {
-    leanPage: ['GET registered-models/get', 'GET model-versions/search', 'POST runs/search'],
-    fullPage: ['GET registered-models/get', 'GET model-versions/search', 'POST runs/search'],
+    leanPage: ['GET model-versions/search', 'GET registered-models/get', 'POST runs/search'],
+    fullPage: ['GET model-versions/search', 'GET registered-models/get', 'POST runs/search'],
     oneVersion: ['GET model-versions/get', 'GET runs/get'],
   },
 );

@@ -52,6 +52,21 @@ describe('details selected after a lean read', () => {
     expect(Object.fromEntries(counter.calls)).toEqual({ getVersions: 1 });
   });
 
+  it('starts the selected versions page with the model lookup, reading it once, arguments from variables', async () => {
+    counter.reset();
+    const { body } = await postGraphQL(test.url, 'query ($first: Int) { model(name: "m") { versions(first: $first, stages: NONE) { nodes { version } } } }', { first: 2 });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.model.versions.nodes).toEqual([{ version: '3' }, { version: '2' }]);
+    expect(Object.fromEntries(counter.calls)).toEqual({ getModel: 1, listVersions: 1 });
+  });
+
+  it('still refuses a bad page size, and answers null for an absent model', async () => {
+    const bad = await postGraphQL(test.url, '{ model(name: "m") { versions(first: 0) { nodes { version } } } }');
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
+    const absent = await postGraphQL(test.url, '{ model(name: "nope") { versions { nodes { version } } } }');
+    expect(absent.body).toEqual({ data: { model: null } });
+  });
+
   it('reads through fragments: tags selected in a fragment come back', async () => {
     const { body } = await postGraphQL(
       test.url,

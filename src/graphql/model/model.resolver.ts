@@ -1,4 +1,4 @@
-import { getArgumentValues, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
+import { valueFromASTUntyped, type GraphQLResolveInfo } from 'graphql';
 import { Args, Arg, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ALL_STAGES, MAX_PAGE_SIZE, Stage, isUnread, pageRequest, type Detail, type Model, type ModelVersion, type PageRequest, type VersionQuery } from '../../core/index.ts';
 import { modelShape, nodeFields, nodeFieldsOf, selectedNodes, versionShape } from '../selection.ts';
@@ -18,13 +18,18 @@ import { LIST_BOUND, backendCall, boundedList, latestPerStage, paged } from '../
 
 const versionQuery = (args: VersionsArgs): VersionQuery => ({ stages: args.stages ?? undefined, order: args.order ?? undefined });
 
-/** The `versions` fields selected on a model, with their arguments; ones with bad arguments are left to their resolver. */
+/**
+ * The `versions` fields selected on a model, with their arguments read from the document (a
+ * list argument given as one value becomes a list, as GraphQL coerces it); ones with bad
+ * arguments are left to their resolver, which reports them.
+ */
 function versionsSelected(info: GraphQLResolveInfo): { query: VersionQuery; page: PageRequest; shape: Detail[] }[] {
-  const field = (info.schema.getType('Model') as GraphQLObjectType).getFields().versions!;
   return selectedNodes(info, 'versions').flatMap((node) => {
+    const args = Object.fromEntries((node.arguments ?? []).map((arg) => [arg.name.value, valueFromASTUntyped(arg.value, info.variableValues)])) as Record<string, unknown>;
+    const stages = args.stages == null ? null : Array.isArray(args.stages) ? args.stages : [args.stages];
     try {
-      const args = getArgumentValues(field, node, info.variableValues) as VersionsArgs;
-      return [{ query: versionQuery(args), page: pageRequest(args.first, args.after), shape: versionShape(info, nodeFieldsOf(node, info)) }];
+      const page = pageRequest(args.first as number | null | undefined, args.after as string | null | undefined);
+      return [{ query: versionQuery({ stages, order: args.order } as VersionsArgs), page, shape: versionShape(info, nodeFieldsOf(node, info)) }];
     } catch {
       return [];
     }
