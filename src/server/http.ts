@@ -78,10 +78,10 @@ export function createRequestHandler(options: HttpOptions) {
         search: url.search,
         body: parseBody(body, headers.get('content-type')),
       };
-      const reqLog = log.child({ requestId });
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: request,
-        context: async () => createContext(services, requestId, reqLog.child({ principal: access.id }), access),
+        // One child logger per request, not two: pino copies the bindings into each.
+        context: async () => createContext(services, requestId, log.child({ requestId, principal: access.id }), access),
       });
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;
