@@ -1,17 +1,26 @@
 /**
  * npm run bench:mlflow [-- --versions 50 --rounds 20]
  *
- * One real MLflow server, one model of N versions each with a run of 5 metrics. Side by side:
- *   A: the seed's compare loop in Python (get_model_version then get_run per version, sequential);
- *   B: one GraphQL compareVersions query through modelgate.
+ * One real MLflow server, one model of N versions each with a run of 5 metrics. Every round
+ * runs each side once, in a rotating order (interleaved, so drift on a shared machine hits all):
+ *   compare: the seed tutorial's loop in Python (get_model_version + get_run per version)
+ *            vs one GraphQL compareVersions query; target >= 10x faster.
+ *   one version (stage + metrics): the best direct REST client (model-versions/get, runs/get)
+ *            vs GraphQL modelVersion; target <= 1.1x.
+ *   page of N versions with metrics: the best direct REST client (one model-versions/search,
+ *            one batched runs/search) vs GraphQL model { versions }; target <= 1.2x.
+ * Both the direct client and the gateway use keep-alive connections from this process.
  */
-import { execFile } from 'node:child_process';
-import { parseArgs, promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { Pool } from 'undici';
 import { MlflowRegistry } from '../adapters/mlflow/index.ts';
-import { CompareVersionsDocument, createClient } from '../src/client/index.ts';
-import { RegistrySet, enforceInputRules } from '../src/core/index.ts';
+import { createClient } from '../src/client/index.ts';
+import { CompareVersionsDocument } from '../src/client/index.ts';
+import { enforceInputRules } from '../src/core/index.ts';
 import { resolveConfig } from '../src/server/config.ts';
 import { startGateway } from '../src/server/gateway.ts';
 import { startMlflowServer } from '../test/support/peers/mlflow-server.ts';
@@ -21,73 +30,167 @@ const { values } = parseArgs({ options: { versions: { type: 'string', default: '
 const versionCount = Number(values.versions);
 const rounds = Number(values.rounds);
 const MODEL = 'BenchCompareModel';
+const ONE = String(Math.ceil(versionCount / 2));
+
+/** The fastest plain REST client we know for these reads: keep-alive, fewest round trips, runs batched. */
+class DirectClient {
+  private readonly pool: Pool;
+  private readonly base: string;
+  private experiments: string[] | undefined;
+
+  constructor(trackingUri: string) {
+    const url = new URL(trackingUri);
+    this.pool = new Pool(url.origin, { connections: 8 });
+    this.base = `${url.pathname.replace(/\/$/, '')}/api/2.0/mlflow/`;
+  }
+
+  async oneVersion(name: string, version: string) {
+    const { model_version } = await this.get('model-versions/get', { name, version });
+    const { run } = await this.get('runs/get', { run_id: model_version.run_id });
+    return { version: model_version.version, stage: model_version.current_stage, metrics: metricsOf(run) };
+  }
+
+  async page(name: string, first: number) {
+    const filter = `name = '${name}'`;
+    const { model_versions } = await this.get('model-versions/search', { filter, order_by: 'version_number DESC', max_results: String(first) });
+    this.experiments ??= ((await this.post('experiments/search', { max_results: 1000 })).experiments as { experiment_id: string }[]).map((e) => e.experiment_id);
+    const ids = (model_versions as { run_id: string }[]).map((v) => v.run_id);
+    const { runs } = await this.post('runs/search', {
+      experiment_ids: this.experiments,
+      filter: `attributes.run_id IN (${ids.map((id) => `'${id}'`).join(', ')})`,
+      max_results: ids.length,
+    });
+    const byId = new Map((runs as { info: { run_id: string } }[]).map((run) => [run.info.run_id, run]));
+    return (model_versions as { version: string; current_stage: string; run_id: string }[]).map((v) => ({
+      version: v.version,
+      stage: v.current_stage,
+      metrics: metricsOf(byId.get(v.run_id)),
+    }));
+  }
+
+  private async get(path: string, query: Record<string, string>) {
+    const { body } = await this.pool.request({ method: 'GET', path: `${this.base}${path}?${new URLSearchParams(query)}` });
+    return (await body.json()) as any;
+  }
+
+  private async post(path: string, payload: unknown) {
+    const { body } = await this.pool.request({ method: 'POST', path: `${this.base}${path}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    return (await body.json()) as any;
+  }
+}
 
 const server = await startMlflowServer();
-const requests: string[] = [];
-const adapter = new MlflowRegistry({ id: 'mlflow', trackingUri: server.url, onRequest: (method, path) => requests.push(`${method} ${path}`) });
-const registry = enforceInputRules(adapter);
+const seeder = enforceInputRules(new MlflowRegistry({ id: 'mlflow', trackingUri: server.url }));
+let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+let python: ReturnType<typeof spawn> | undefined;
 try {
-  await registry.createModel({ name: MODEL });
+  await seeder.createModel({ name: MODEL });
   for (let v = 1; v <= versionCount; v++) {
-    await registry.createVersion({
+    await seeder.createVersion({
       name: MODEL,
       source: `s3://bench/model/${v}`,
       metrics: { accuracy: 0.8 + v / 1000, f1_score: 0.7 + v / 1000, precision: 0.75, recall: 0.72, auc: 0.9 },
     });
   }
-
-  console.error(`[bench] registered ${versionCount} versions; running side A (Python)`);
-  const script = fileURLToPath(new URL('./mlflow_compare_loop.py', import.meta.url));
-  // Async on purpose: the MLflow server logs through pipes this process must keep draining.
-  const { stdout } = await promisify(execFile)(venvBin('python'), [script, server.url, MODEL, String(versionCount), String(rounds)], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
+  await seeder.close?.();
+  python = spawn(venvBin('python'), [fileURLToPath(new URL('./mlflow_compare_loop.py', import.meta.url)), server.url, MODEL, String(versionCount)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const pythonTimes = JSON.parse(stdout.trim().split('\n').at(-1)!) as number[];
 
-  console.error('[bench] running side B (GraphQL)');
-  const gateway = await startGateway(resolveConfig({ server: { port: 0 } }), {
-    log: pino({ level: 'silent' }),
-    registries: new RegistrySet([registry], 'mlflow'),
-  });
+  // The real server: the MLflow registry built from config, with its deadline, breaker and metrics wrappers.
+  gateway = await startGateway(
+    resolveConfig({ server: { port: 0 }, registries: [{ id: 'mlflow', kind: 'mlflow', trackingUri: server.url }] } as never),
+    { log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })) },
+  );
   const client = createClient({ url: gateway.url });
+  const direct = new DirectClient(server.url);
   const versions = Array.from({ length: versionCount }, (_, i) => String(i + 1));
-  const query = () => client.request(CompareVersionsDocument, { name: MODEL, versions });
-  await query(); // warm-up, as side A gets
-  const gatewayTimes: number[] = [];
-  let perQuery: string[] = [];
-  for (let i = 0; i < rounds; i++) {
-    requests.length = 0;
-    const started = performance.now();
-    const result = await query();
-    gatewayTimes.push(performance.now() - started);
-    if (result.compareVersions.rows.length !== versionCount) throw new Error('comparison lost rows');
-    perQuery = [...requests];
-  }
-  await gateway.stop();
 
-  const runGets = perQuery.filter((r) => r.startsWith('GET runs/get'));
-  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const a = p50(pythonTimes);
-  const b = p50(gatewayTimes);
-  console.log(`| measure (${versionCount} versions, 5 metrics each, ${rounds} rounds) | value | target |`);
-  console.log('|---|---:|---|');
-  console.log(`| A: Python compare loop, wall p50 | ${a.toFixed(1)} ms | |`);
-  console.log(`| B: GraphQL compareVersions, wall p50 | ${b.toFixed(1)} ms | |`);
-  console.log(`| A / B | ${(a / b).toFixed(1)}x | >= 5x |`);
-  console.log(`| HTTP requests modelgate sent to MLflow per query | ${perQuery.length} | <= ${versionCount + 2} |`);
-  console.log(`| runs fetched twice by runs/get in one query (runs/search batches distinct ids) | ${runGets.length - new Set(runGets).size} | 0 |`);
-  console.log(`| request mix | ${summarize(perQuery)} | |`);
+  const lines = createInterface({ input: python.stdout! })[Symbol.asyncIterator]();
+  const nextLine = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('the Python side stopped');
+    return value as string;
+  };
+  if ((await nextLine()) !== 'ready') throw new Error('the Python side did not start');
+
+  const oneQuery = `query ($name: String!, $v: String!) { modelVersion(name: $name, version: $v) { version stage metrics { key value } } }`;
+  const pageQuery = `query ($name: String!, $first: Int!) { model(name: $name) { versions(first: $first) { nodes { version stage metrics { key value } } } } }`;
+  // A side returns its own wall time when it measured it (Python, without the pipe's round trip).
+  const sides: Record<string, () => Promise<number | void>> = {
+    'compare: Python loop': async () => {
+      python!.stdin!.write('run\n');
+      return Number(await nextLine());
+    },
+    'compare: GraphQL compareVersions': async () => {
+      const result = await client.request(CompareVersionsDocument, { name: MODEL, versions });
+      if (result.compareVersions.rows.length !== versionCount) throw new Error('comparison lost rows');
+    },
+    'one version: direct REST': async () => {
+      const version = await direct.oneVersion(MODEL, ONE);
+      if (!version.metrics.accuracy) throw new Error('direct client lost metrics');
+    },
+    'one version: GraphQL': async () => {
+      const { body } = await graphql(gateway!.url, oneQuery, { name: MODEL, v: ONE });
+      if (!body.data?.modelVersion?.metrics?.length) throw new Error(JSON.stringify(body));
+    },
+    'page: direct REST': async () => {
+      const page = await direct.page(MODEL, versionCount);
+      if (page.length !== versionCount || !page.every((v) => v.metrics.accuracy)) throw new Error('direct client lost versions');
+    },
+    'page: GraphQL': async () => {
+      const { body } = await graphql(gateway!.url, pageQuery, { name: MODEL, first: versionCount });
+      const nodes = body.data?.model?.versions?.nodes ?? [];
+      if (nodes.length !== versionCount || !nodes.every((n: { metrics: unknown[] }) => n.metrics.length === 5)) throw new Error(JSON.stringify(body).slice(0, 500));
+    },
+  };
+  const names = Object.keys(sides);
+  for (const name of names) await sides[name]!(); // warm-up: connections, JIT, MLflow's caches
+  const times = new Map<string, number[]>(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
+      const started = performance.now();
+      const own = await sides[name]!();
+      times.get(name)!.push(typeof own === 'number' ? own : performance.now() - started);
+    }
+    if ((round + 1) % 5 === 0) console.error(`[bench] round ${round + 1}/${rounds}`);
+  }
+  printTable(times, rounds);
 } finally {
-  await adapter.close();
+  python?.stdin?.end();
+  python?.kill();
+  await gateway?.stop();
   await server.stop();
 }
 
-function summarize(list: string[]): string {
-  const counts = new Map<string, number>();
-  for (const entry of list) {
-    const key = entry.split('?')[0]!;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([key, n]) => `${n}× ${key}`).join(', ');
+function printTable(times: Map<string, number[]>, rounds: number): void {
+  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ratio = (slow: string, fast: string) => {
+    const a = times.get(slow)!;
+    const b = times.get(fast)!;
+    const perRound = a.map((x, i) => x / b[i]!).sort((x, y) => x - y);
+    return { median: p50(perRound), low: perRound[0]!, high: perRound.at(-1)! };
+  };
+  console.log(`MLflow ${versionCount} versions, 5 metrics each; ${rounds} interleaved rounds; wall ms medians; ratios per round: median [min–max].`);
+  console.log('');
+  console.log('| comparison | baseline p50 ms | modelgate p50 ms | ratio | target |');
+  console.log('|---|---:|---:|---:|---|');
+  const row = (label: string, baseline: string, gateway: string, invert: boolean, target: string, ok: (r: number) => boolean) => {
+    const r = invert ? ratio(baseline, gateway) : ratio(gateway, baseline);
+    console.log(
+      `| ${label} | ${p50(times.get(baseline)!).toFixed(1)} | ${p50(times.get(gateway)!).toFixed(1)} | ${r.median.toFixed(2)}x [${r.low.toFixed(2)}–${r.high.toFixed(2)}] | ${target} ${ok(r.median) ? 'yes' : 'NO'} |`,
+    );
+  };
+  row(`compareVersions of ${versionCount}: Python loop ÷ modelgate`, 'compare: Python loop', 'compare: GraphQL compareVersions', true, '>= 10x', (r) => r >= 10);
+  row('one version: modelgate ÷ direct REST', 'one version: direct REST', 'one version: GraphQL', false, '<= 1.1x', (r) => r <= 1.1);
+  row(`page of ${versionCount}: modelgate ÷ direct REST`, 'page: direct REST', 'page: GraphQL', false, '<= 1.2x', (r) => r <= 1.2);
+}
+
+async function graphql(url: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { body: (await response.json()) as { data?: any; errors?: unknown[] } };
+}
+
+function metricsOf(run: any): Record<string, number> {
+  return Object.fromEntries(((run?.data?.metrics ?? []) as { key: string; value: number }[]).map((m) => [m.key, m.value]));
 }

@@ -28,14 +28,16 @@ import {
   type ModelVersion,
   type Page,
   type PageRequest,
+  type ReadShape,
   type RegistryAdapter,
   type SetStageOptions,
   type VersionKey,
   type VersionMetrics,
   type VersionPatch,
   type VersionQuery,
-  emptyMetrics,
   emptyRecord,
+  UNREAD,
+  wants,
 } from '../../src/core/index.ts';
 import { migrate } from './migrations.ts';
 import { groupTags, toModel, toVersion, versionOwner, type KeyValueRow, type ModelRow, type VersionRow } from './rows.ts';
@@ -44,6 +46,8 @@ export interface LocalRegistryOptions {
   id: string;
   /** SQLite file, or ':memory:'. */
   path: string;
+  /** Called with each SQL statement run, to count them (tests, benchmarks). */
+  onStatement?: (sql: string) => void;
 }
 
 const CAPABILITIES: Capabilities = {
@@ -77,7 +81,7 @@ export class LocalRegistry implements RegistryAdapter {
   constructor(options: LocalRegistryOptions) {
     this.id = options.id;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
+    this.db = new Database(options.path, options.onStatement ? { verbose: (sql) => options.onStatement!(String(sql)) } : {});
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
@@ -102,7 +106,7 @@ export class LocalRegistry implements RegistryAdapter {
 
   // ---- models -------------------------------------------------------------
 
-  async listModels(query: ModelQuery, page: PageRequest): Promise<Page<Model>> {
+  async listModels(query: ModelQuery, page: PageRequest, shape?: ReadShape): Promise<Page<Model>> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (page.after) {
@@ -132,7 +136,7 @@ export class LocalRegistry implements RegistryAdapter {
       `SELECT m.id, m.name, m.description, m.created_at, m.updated_at FROM models m
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.name LIMIT ?`,
     ).all(...args, page.first + 1) as ModelRow[];
-    const items = this.hydrateModels(rows.slice(0, page.first));
+    const items = this.hydrateModels(rows.slice(0, page.first), shape);
     return {
       items,
       cursors: items.map((model) => encodeCursor({ name: model.name })),
@@ -140,9 +144,9 @@ export class LocalRegistry implements RegistryAdapter {
     };
   }
 
-  async getModel(name: string): Promise<Model | null> {
+  async getModel(name: string, shape?: ReadShape): Promise<Model | null> {
     const row = this.findModel(name);
-    return row ? this.hydrateModels([row])[0]! : null;
+    return row ? this.hydrateModels([row], shape)[0]! : null;
   }
 
   async createModel(input: CreateModel): Promise<Model> {
@@ -185,11 +189,11 @@ export class LocalRegistry implements RegistryAdapter {
 
   // ---- versions -----------------------------------------------------------
 
-  async listVersions(name: string, query: VersionQuery, page: PageRequest): Promise<Page<ModelVersion>> {
-    const model = this.requireModel(name);
+  async listVersions(name: string, query: VersionQuery, page: PageRequest, shape?: ReadShape): Promise<Page<ModelVersion>> {
     const newestFirst = (query.order ?? VersionOrder.NEWEST_FIRST) === VersionOrder.NEWEST_FIRST;
-    const where = ['v.model_id = ?'];
-    const args: unknown[] = [model.id];
+    // The model is matched by name in the same statement; only an empty page asks whether it exists.
+    const where = ['m.name = ?'];
+    const args: unknown[] = [name];
     if (query.stages?.length) {
       where.push(`v.stage IN (${query.stages.map(() => '?').join(', ')})`);
       args.push(...query.stages);
@@ -199,25 +203,26 @@ export class LocalRegistry implements RegistryAdapter {
       args.push(decodeCursor(page.after, isVersionCursor).version);
     }
     const rows = this.sql(
-      `SELECT ${VERSION_COLUMNS} FROM versions v JOIN models m ON m.id = v.model_id
+      `SELECT ${VERSION_COLUMNS} FROM models m JOIN versions v ON v.model_id = m.id
        WHERE ${where.join(' AND ')} ORDER BY v.version ${newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
     ).all(...args, page.first + 1) as VersionRow[];
+    if (rows.length === 0) this.requireModel(name);
     const kept = rows.slice(0, page.first);
     return {
-      items: this.hydrateVersions(kept),
+      items: this.hydrateVersions(kept, shape),
       cursors: kept.map((row) => encodeCursor({ version: row.version })),
       hasNextPage: rows.length > page.first,
     };
   }
 
-  async getVersions(keys: readonly VersionKey[]): Promise<(ModelVersion | null)[]> {
+  async getVersions(keys: readonly VersionKey[], shape?: ReadShape): Promise<(ModelVersion | null)[]> {
     if (keys.length === 0) return [];
     const rows = this.sql(
       `SELECT ${VERSION_COLUMNS} FROM json_each(?) k
        JOIN models m ON m.name = k.value ->> 0
        JOIN versions v ON v.model_id = m.id AND v.version = k.value ->> 1`,
     ).all(JSON.stringify(keys.map((k) => [k.name, Number(k.version)]))) as VersionRow[];
-    const found = new Map(this.hydrateVersions(rows).map((v) => [versionKeyId(v), v]));
+    const found = new Map(this.hydrateVersions(rows, shape).map((v) => [versionKeyId(v), v]));
     return keys.map((key) => found.get(versionKeyId(key)) ?? null);
   }
 
@@ -340,7 +345,7 @@ export class LocalRegistry implements RegistryAdapter {
     return this.hydrateVersions(rows)[0] ?? null;
   }
 
-  async getMetrics(keys: readonly MetricsRef[]): Promise<Map<string, VersionMetrics>> {
+  async getMetrics(keys: readonly MetricsRef[], shape?: ReadShape): Promise<Map<string, VersionMetrics>> {
     const result = new Map<string, VersionMetrics>();
     if (keys.length === 0) return result;
     const wanted = JSON.stringify(keys.map((k) => [k.name, Number(k.version)]));
@@ -353,12 +358,16 @@ export class LocalRegistry implements RegistryAdapter {
     const entry = (name: string, version: number) => {
       const id = versionKeyId({ name, version: String(version) });
       let metrics = result.get(id);
-      if (!metrics) result.set(id, (metrics = emptyMetrics()));
+      if (!metrics) result.set(id, (metrics = blank()));
       return metrics;
     };
-    for (const row of read('metrics')) entry(row.name, row.version).metrics[row.key] = row.value as number;
-    for (const row of read('params')) entry(row.name, row.version).params[row.key] = row.value as string;
-    for (const key of keys) if (!result.has(versionKeyId(key))) result.set(versionKeyId(key), EMPTY_METRICS);
+    const readMetrics = wants(shape, 'metrics');
+    const readParams = wants(shape, 'params');
+    const blank = (): VersionMetrics => ({ metrics: readMetrics ? emptyRecord() : UNREAD.metrics, params: readParams ? emptyRecord() : UNREAD.params });
+    if (readMetrics) for (const row of read('metrics')) entry(row.name, row.version).metrics[row.key] = row.value as number;
+    if (readParams) for (const row of read('params')) entry(row.name, row.version).params[row.key] = row.value as string;
+    const none = readMetrics && readParams ? EMPTY_METRICS : blank();
+    for (const key of keys) if (!result.has(versionKeyId(key))) result.set(versionKeyId(key), none);
     return result;
   }
 
@@ -396,40 +405,51 @@ export class LocalRegistry implements RegistryAdapter {
     return version;
   }
 
-  private hydrateModels(rows: readonly ModelRow[]): Model[] {
+  private hydrateModels(rows: readonly ModelRow[], shape?: ReadShape): Model[] {
     if (rows.length === 0) return [];
     const ids = JSON.stringify(rows.map((r) => r.id));
-    const tags = groupTags(
+    const readTags = wants(shape, 'tags');
+    const readAliases = wants(shape, 'aliases');
+    const tags = !readTags ? new Map<string, Record<string, string>>() : groupTags(
       this.sql('SELECT model_id AS owner, key, value FROM model_tags WHERE model_id IN (SELECT value FROM json_each(?))').all(
         ids,
       ) as KeyValueRow[],
     );
     const aliases = new Map<number, Alias[]>();
-    const aliasRows = this.sql(
+    const aliasRows = !readAliases ? [] : (this.sql(
       'SELECT model_id, alias, version FROM aliases WHERE model_id IN (SELECT value FROM json_each(?)) ORDER BY alias',
-    ).all(ids) as { model_id: number; alias: string; version: number }[];
+    ).all(ids) as { model_id: number; alias: string; version: number }[]);
     for (const row of aliasRows) {
       const list = aliases.get(row.model_id) ?? [];
       list.push({ alias: row.alias, version: String(row.version) });
       aliases.set(row.model_id, list);
     }
-    return rows.map((row) => toModel(this.id, row, tags.get(String(row.id)) ?? emptyRecord(), aliases.get(row.id) ?? []));
+    return rows.map((row) =>
+      toModel(
+        this.id,
+        row,
+        readTags ? (tags.get(String(row.id)) ?? emptyRecord()) : UNREAD.tags,
+        readAliases ? (aliases.get(row.id) ?? []) : UNREAD.modelAliases,
+      ),
+    );
   }
 
-  private hydrateVersions(rows: readonly VersionRow[]): ModelVersion[] {
+  private hydrateVersions(rows: readonly VersionRow[], shape?: ReadShape): ModelVersion[] {
     if (rows.length === 0) return [];
     const pairs = JSON.stringify(rows.map((r) => [r.model_id, r.version]));
-    const tags = groupTags(
+    const readTags = wants(shape, 'tags');
+    const readAliases = wants(shape, 'aliases');
+    const tags = !readTags ? new Map<string, Record<string, string>>() : groupTags(
       this.sql(
         `SELECT t.model_id || '/' || t.version AS owner, t.key, t.value FROM json_each(?) k
          JOIN version_tags t ON t.model_id = k.value ->> 0 AND t.version = k.value ->> 1`,
       ).all(pairs) as KeyValueRow[],
     );
     const aliases = new Map<string, string[]>();
-    const aliasRows = this.sql(
+    const aliasRows = !readAliases ? [] : (this.sql(
       `SELECT a.model_id || '/' || a.version AS owner, a.alias FROM json_each(?) k
        JOIN aliases a ON a.model_id = k.value ->> 0 AND a.version = k.value ->> 1 ORDER BY a.alias`,
-    ).all(pairs) as { owner: string; alias: string }[];
+    ).all(pairs) as { owner: string; alias: string }[]);
     for (const row of aliasRows) {
       const list = aliases.get(row.owner) ?? [];
       list.push(row.alias);
@@ -437,7 +457,12 @@ export class LocalRegistry implements RegistryAdapter {
     }
     return rows.map((row) => {
       const owner = versionOwner(row.model_id, row.version);
-      return toVersion(this.id, row, tags.get(owner) ?? emptyRecord(), aliases.get(owner) ?? []);
+      return toVersion(
+        this.id,
+        row,
+        readTags ? (tags.get(owner) ?? emptyRecord()) : UNREAD.tags,
+        readAliases ? (aliases.get(owner) ?? []) : UNREAD.versionAliases,
+      );
     });
   }
 

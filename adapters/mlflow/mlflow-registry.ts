@@ -29,6 +29,7 @@ import {
   type ModelVersion,
   type Page,
   type PageRequest,
+  type ReadShape,
   type RegistryAdapter,
   type SetStageOptions,
   type VersionKey,
@@ -36,6 +37,8 @@ import {
   type VersionPatch,
   type VersionQuery,
   emptyMetrics,
+  UNREAD,
+  wants,
 } from '../../src/core/index.ts';
 import { and, nameContains, nameEquals, namePrefix, tagEquals, type NameFilter } from './filters.ts';
 import { MlflowHttp, type MlflowAuth } from './http.ts';
@@ -201,13 +204,13 @@ export class MlflowRegistry implements RegistryAdapter {
 
   // ---- versions -----------------------------------------------------------
 
-  async listVersions(name: string, query: VersionQuery, page: PageRequest): Promise<Page<ModelVersion>> {
+  async listVersions(name: string, query: VersionQuery, page: PageRequest, shape?: ReadShape): Promise<Page<ModelVersion>> {
     const newestFirst = (query.order ?? VersionOrder.NEWEST_FIRST) === VersionOrder.NEWEST_FIRST;
     const stages = query.stages?.length ? new Set(query.stages) : null;
     const items: ModelVersion[] = [];
     let bound = page.after ? decodeCursor(page.after, isVersionCursor).v : null;
     let sawAny = false;
-    const aliases = this.aliasesOf(name);
+    const aliases = wants(shape, 'aliases') ? this.aliasesOf(name) : null;
     for (;;) {
       const batch = await this.searchVersions(
         name,
@@ -229,7 +232,7 @@ export class MlflowRegistry implements RegistryAdapter {
     return this.versionPage(items, false);
   }
 
-  async getVersions(keys: readonly VersionKey[]): Promise<(ModelVersion | null)[]> {
+  async getVersions(keys: readonly VersionKey[], shape?: ReadShape): Promise<(ModelVersion | null)[]> {
     const byModel = new Map<string, number[]>();
     for (const key of keys) byModel.set(key.name, [...(byModel.get(key.name) ?? []), Number(key.version)]);
     const found = new Map<string, ModelVersion>();
@@ -239,7 +242,7 @@ export class MlflowRegistry implements RegistryAdapter {
       // One ranged search when the versions sit close together, else one get each.
       if (numbers.length > 1 && high - low < 1000) {
         let bound = low - 1;
-        const aliases = this.aliasesOf(name);
+        const aliases = wants(shape, 'aliases') ? this.aliasesOf(name) : null;
         for (;;) {
           const batch = await this.searchVersions(name, aliases, `version_number > ${bound} AND version_number <= ${high}`, 'version_number ASC', Math.min(high - bound, VERSION_SCAN_PAGE));
           for (const version of batch.versions) found.set(versionKeyId(version), version);
@@ -415,7 +418,7 @@ export class MlflowRegistry implements RegistryAdapter {
 
   async getMetrics(refs: readonly MetricsRef[]): Promise<Map<string, VersionMetrics>> {
     const unknown = refs.filter((ref) => ref.runId === undefined);
-    const looked = unknown.length ? await this.getVersions(unknown) : [];
+    const looked = unknown.length ? await this.getVersions(unknown, []) : [];
     const runOf = new Map<string, string | null>();
     unknown.forEach((ref, i) => runOf.set(versionKeyId(ref), looked[i]?.runId ?? null));
     for (const ref of refs) if (ref.runId !== undefined) runOf.set(versionKeyId(ref), ref.runId);
@@ -436,7 +439,8 @@ export class MlflowRegistry implements RegistryAdapter {
    */
   private async fetchRuns(runIds: readonly string[]): Promise<Map<string, VersionMetrics>> {
     const runs = new Map<string, VersionMetrics>();
-    const searchable = runIds.filter((id) => RUN_ID.test(id));
+    // One run is one runs/get: no experiment list, no search.
+    const searchable = runIds.length > 1 ? runIds.filter((id) => RUN_ID.test(id)) : [];
     if (searchable.length) {
       const experimentIds = await this.experimentIds();
       const chunks = [];
@@ -457,7 +461,7 @@ export class MlflowRegistry implements RegistryAdapter {
       });
     }
     const unseen = runIds.filter((id) => !runs.has(id));
-    if (unseen.length) this.experiments = undefined;
+    if (searchable.some((id) => !runs.has(id))) this.experiments = undefined;
     await mapBounded(unseen, this.concurrency, async (runId) => {
       const found = await this.orNull(this.http.get<{ run: MlflowRun }>('runs/get', { run_id: runId }));
       runs.set(runId, found ? runMetrics(found.run) : emptyMetrics());
@@ -494,7 +498,8 @@ export class MlflowRegistry implements RegistryAdapter {
    */
   private async searchVersions(
     name: string,
-    aliases: Promise<Map<string, string[]>>,
+    /** Aliases by version, or null when the caller does not want them (left UNREAD). */
+    aliases: Promise<Map<string, string[]>> | null,
     extra: string | null,
     orderBy: string,
     size: number,
@@ -508,22 +513,25 @@ export class MlflowRegistry implements RegistryAdapter {
         max_results: maxResults,
         page_token: token,
       });
-    // MLflow's search leaves version aliases empty; they come from the registered model.
-    const byVersion = await aliases;
-    const mine = (page: SearchPage) =>
-      (page.model_versions ?? [])
+    // MLflow's search leaves version aliases empty; they come from the registered model, read alongside.
+    const mine = async (page: SearchPage) => {
+      const byVersion = aliases ? await aliases : null;
+      return (page.model_versions ?? [])
         .filter((v) => v.name === name)
-        .map((v) => toVersion(this.id, { ...v, aliases: byVersion.get(String(v.version)) ?? [] }, this.mode));
+        .map((v) => {
+          const version = toVersion(this.id, { ...v, aliases: byVersion?.get(String(v.version)) ?? [] }, this.mode);
+          return byVersion ? version : { ...version, aliases: UNREAD.versionAliases };
+        });
+    };
     if (!byName.widened) {
-      const page = await search(size);
-      const versions = mine(page);
+      const versions = await mine(await search(size));
       return { versions, more: versions.length >= size, lastNumber: Number(versions.at(-1)?.version ?? 0) };
     }
     const versions: ModelVersion[] = [];
     let token: string | undefined;
     do {
       const page = await search(1000, token);
-      versions.push(...mine(page));
+      versions.push(...(await mine(page)));
       token = page.next_page_token || undefined;
     } while (token);
     return { versions, more: false, lastNumber: Number(versions.at(-1)?.version ?? 0) };

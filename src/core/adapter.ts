@@ -7,6 +7,7 @@ import type {
   ModelPatch,
   ModelQuery,
   ModelVersion,
+  ReadShape,
   VersionKey,
   VersionMetrics,
   VersionPatch,
@@ -58,8 +59,12 @@ export interface RegistryAdapter {
    */
   withCall?(context: CallContext): RegistryAdapter;
 
-  listModels(query: ModelQuery, page: PageRequest): Promise<Page<Model>>;
-  getModel(name: string): Promise<Model | null>;
+  /**
+   * Reads take an optional `shape` (see ReadShape): the details the caller will use. GraphQL passes
+   * what the query selects; adapters where a detail costs extra work leave the rest out (UNREAD).
+   */
+  listModels(query: ModelQuery, page: PageRequest, shape?: ReadShape): Promise<Page<Model>>;
+  getModel(name: string, shape?: ReadShape): Promise<Model | null>;
   createModel(input: CreateModel): Promise<Model>;
   updateModel(name: string, patch: ModelPatch): Promise<Model>;
   /** Renames a model with its versions, tags and aliases; ALREADY_EXISTS if the new name is taken. */
@@ -67,9 +72,9 @@ export interface RegistryAdapter {
   /** Deletes the model and all its versions. */
   deleteModel(name: string): Promise<void>;
 
-  listVersions(name: string, query: VersionQuery, page: PageRequest): Promise<Page<ModelVersion>>;
+  listVersions(name: string, query: VersionQuery, page: PageRequest, shape?: ReadShape): Promise<Page<ModelVersion>>;
   /** Batch read for DataLoader: one result per key, in order, null where missing. */
-  getVersions(keys: readonly VersionKey[]): Promise<(ModelVersion | null)[]>;
+  getVersions(keys: readonly VersionKey[], shape?: ReadShape): Promise<(ModelVersion | null)[]>;
   /** Latest version per stage for each model (MLflow's get-latest-versions), batched. */
   latestVersions(names: readonly string[], stages: readonly Stage[]): Promise<Map<string, ModelVersion[]>>;
   createVersion(input: CreateVersion): Promise<ModelVersion>;
@@ -90,7 +95,7 @@ export interface RegistryAdapter {
   setStage(key: VersionKey, stage: Stage, options?: SetStageOptions): Promise<ModelVersion>;
 
   /** Batch read of metrics and params, keyed by versionKeyId; versions without any are absent or empty. */
-  getMetrics(versions: readonly MetricsRef[]): Promise<Map<string, VersionMetrics>>;
+  getMetrics(versions: readonly MetricsRef[], shape?: ReadShape): Promise<Map<string, VersionMetrics>>;
 }
 
 export const isVersionKey = (target: ModelKey | VersionKey): target is VersionKey =>

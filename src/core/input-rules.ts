@@ -48,7 +48,7 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
     health: () => adapter.health(),
     close: () => adapter.close?.() ?? Promise.resolve(),
 
-    listModels: (query, page) =>
+    listModels: (query, page, shape) =>
       attribute(() => {
         if (query.namePrefix != null) checkWellFormed('namePrefix', query.namePrefix);
         if (query.nameContains != null) checkWellFormed('nameContains', query.nameContains);
@@ -56,9 +56,9 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
           checkWellFormed('tag key', tag.key);
           if (tag.value != null) checkWellFormed('tag value', tag.value);
         }
-        return adapter.listModels(query, page);
+        return adapter.listModels(query, page, shape);
       }),
-    getModel: (name) => attribute(() => (checkReadName(name), adapter.getModel(name))),
+    getModel: (name, shape) => attribute(() => (checkReadName(name), adapter.getModel(name, shape))),
     createModel: (input) =>
       attribute(() => {
         checkModelName(input.name, limits.modelName);
@@ -80,11 +80,11 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
       }),
     deleteModel: (name) => attribute(() => (checkReadName(name), adapter.deleteModel(name))),
 
-    listVersions: (name, query, page) => attribute(() => (checkReadName(name), adapter.listVersions(name, query, page))),
-    getVersions: (keys) =>
+    listVersions: (name, query, page, shape) => attribute(() => (checkReadName(name), adapter.listVersions(name, query, page, shape))),
+    getVersions: (keys, shape) =>
       attribute(() => {
         keys.forEach(checkKeyOf);
-        return adapter.getVersions(keys);
+        return adapter.getVersions(keys, shape);
       }),
     latestVersions: (names, stages) =>
       attribute(() => {
@@ -167,10 +167,10 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         return adapter.getVersionByAlias(name, alias);
       }),
     setStage: (key, stage, options) => attribute(() => (checkKeyOf(key), adapter.setStage(key, stage, options))),
-    getMetrics: (keys) =>
+    getMetrics: (keys, shape) =>
       attribute(() => {
         keys.forEach(checkKeyOf);
-        return adapter.getMetrics(keys);
+        return adapter.getMetrics(keys, shape);
       }),
   };
 }

@@ -159,3 +159,29 @@ export interface VersionQuery {
 
 /** Stable text form of a version key, for maps and DataLoader caches. */
 export const versionKeyId = (key: VersionKey): string => JSON.stringify([key.name, key.version]);
+
+/** Parts of a record that cost a backend extra work to read (SQL statements, requests). */
+export type Detail = 'tags' | 'aliases' | 'metrics' | 'params';
+
+/**
+ * The details a read must include; undefined means all of them. A read may return more than
+ * asked; what it leaves out it marks with the `UNREAD` values, never with an empty list.
+ */
+export type ReadShape = readonly Detail[];
+
+/** Whether a read with `shape` must include `detail`. */
+export const wants = (shape: ReadShape | undefined, detail: Detail): boolean => !shape || shape.includes(detail);
+
+/** Markers for details a shaped read left out: compared by identity, frozen, so nobody mistakes them for data. */
+export const UNREAD = Object.freeze({
+  tags: Object.freeze(emptyRecord<string>()) as Tags,
+  modelAliases: Object.freeze([]) as unknown as Alias[],
+  versionAliases: Object.freeze([]) as unknown as string[],
+  metrics: Object.freeze(emptyRecord<number>()) as Record<string, number>,
+  params: Object.freeze(emptyRecord<string>()) as Record<string, string>,
+});
+
+const unreadValues = new Set<unknown>(Object.values(UNREAD));
+
+/** True when `value` is one of the UNREAD markers: the read left this detail out. */
+export const isUnread = (value: unknown): boolean => unreadValues.has(value);

@@ -1,10 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ErrorCode, isRegistryError } from '../core/index.ts';
-
-/** The request id of the HTTP request being served, so errors can name it without a context. */
-export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
 /** Apollo's own codes for malformed operations, spoken as our INVALID_INPUT. */
 const INPUT_CODES = new Set([
@@ -44,11 +41,29 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const { http: _http, stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
-  const requestId = requestScope.getStore()?.requestId;
+  return { message: 'Internal error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL } };
+}
+
+/**
+ * Names the request id in every INTERNAL error, from the request's context. formatError sees
+ * no context, and AsyncLocalStorage would tax every promise of every request to carry it there.
+ */
+export function internalErrorsNameRequest(): ApolloServerPlugin<{ requestId: string }> {
   return {
-    message: `Internal error${requestId ? `; request id ${requestId}` : ''}`,
-    locations: formatted.locations,
-    path: formatted.path,
-    extensions: { code: ErrorCode.INTERNAL, ...(requestId ? { requestId } : {}) },
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          const { requestId } = contextValue;
+          const errors = response.body.singleResult.errors;
+          if (!errors?.some((error) => error.extensions?.code === ErrorCode.INTERNAL)) return;
+          response.body.singleResult.errors = errors.map((error) =>
+            error.extensions?.code === ErrorCode.INTERNAL
+              ? { ...error, message: `Internal error; request id ${requestId}`, extensions: { ...error.extensions, requestId } }
+              : error,
+          );
+        },
+      };
+    },
   };
 }

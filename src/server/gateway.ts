@@ -2,11 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from 'pino';
 import { ErrorCode, type RegistrySet } from '../core/index.ts';
 import type { GatewayContext } from '../graphql/context.ts';
-import { formatError } from '../graphql/errors.ts';
+import { formatError, internalErrorsNameRequest } from '../graphql/errors.ts';
 import { clientErrorCode } from '../graphql/fault-log.ts';
 import { gatewaySchema } from '../graphql/schema.ts';
 import { queryLimitsPlugin } from '../graphql/limits.ts';
@@ -78,6 +78,9 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // No cache hints in this schema: the default plugin would still wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      internalErrorsNameRequest(),
       queryLimitsPlugin(schema, config.server.limits),
       useWellFormedInput(),
       {

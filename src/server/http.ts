@@ -5,7 +5,6 @@ import { HeaderMap } from '@apollo/server';
 import type { Logger } from 'pino';
 import { ErrorCode, type RegistrySet } from '../core/index.ts';
 import { createContext, type GatewayContext, type GatewayServices } from '../graphql/context.ts';
-import { requestScope } from '../graphql/errors.ts';
 import { probe } from '../graphql/registry/registry.resolver.ts';
 import type { Authenticator } from './authenticate.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -79,13 +78,11 @@ export function createRequestHandler(options: HttpOptions) {
         search: url.search,
         body: parseBody(body, headers.get('content-type')),
       };
-      const reqLog = log.child({ requestId });
-      const response = await requestScope.run({ requestId }, () =>
-        apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: request,
-          context: async () => createContext(services, requestId, reqLog.child({ principal: access.id }), access),
-        }),
-      );
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: request,
+        // One child logger per request, not two: pino copies the bindings into each.
+        context: async () => createContext(services, requestId, log.child({ requestId, principal: access.id }), access),
+      });
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {

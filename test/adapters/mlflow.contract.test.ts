@@ -2,6 +2,7 @@ import { inject } from 'vitest';
 import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
 import { defineAdapterContractSuite } from '../contract/adapter-contract.ts';
 import { defineFuzzSuite } from '../contract/fuzz-suite.ts';
+import { defineReadCostSuite } from '../graphql/read-cost-suite.ts';
 
 for (const stageMode of ['stages', 'aliases'] as const) {
   defineAdapterContractSuite(`mlflow (real server, stageMode ${stageMode})`, async () => {
@@ -14,3 +15,22 @@ defineFuzzSuite('mlflow (real server)', async () => {
   const adapter = new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl') });
   return { adapter, teardown: () => adapter.close() };
 });
+
+// HTTP requests per query shape: the version search sent with the one registered-models/get, then one run read.
+defineReadCostSuite(
+  'mlflow (real server, HTTP requests counted)',
+  async () => {
+    const calls: string[] = [];
+    const adapter = new MlflowRegistry({
+      id: 'mlflow-cost',
+      trackingUri: inject('mlflowUrl'),
+      onRequest: (method, path) => calls.push(`${method} ${path.split('?')[0]}`),
+    });
+    return { adapter, backend: { calls }, teardown: () => adapter.close() };
+  },
+  {
+    leanPage: ['GET model-versions/search', 'GET registered-models/get', 'POST runs/search'],
+    fullPage: ['GET model-versions/search', 'GET registered-models/get', 'POST runs/search'],
+    oneVersion: ['GET model-versions/get', 'GET runs/get'],
+  },
+);

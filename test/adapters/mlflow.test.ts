@@ -99,12 +99,15 @@ describe('MLflow adapter against a real server', () => {
     subject.requests.length = 0;
     const metrics = await registry.getMetrics([{ name: model, version: '3' }]);
     expect(metrics.get(versionKeyId({ name: model, version: '3' }))?.metrics.accuracy).toBe(0.03);
-    expect(subject.requests.filter((r) => r !== 'POST experiments/search')).toEqual(['GET model-versions/get', 'POST runs/search']);
+    // One run is one runs/get: no experiment list, no search.
+    expect(subject.requests).toEqual(['GET model-versions/get', 'GET runs/get']);
   });
 
   it('finds a run whose experiment was created after the experiment list was read', async () => {
     const model = name('metrics');
-    await registry.getMetrics([{ name: model, version: '1' }]); // warms the experiment list
+    const [older] = await registry.getVersions([{ name: model, version: '1' }]);
+    const olderRef = { name: model, version: '1', runId: older!.runId };
+    await registry.getMetrics([olderRef, { name: model, version: '2' }]); // two runs: a search, which warms the experiment list
     const api = (path: string, body: unknown) =>
       fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
         (r) => r.json() as Promise<any>,
@@ -115,8 +118,9 @@ describe('MLflow adapter against a real server', () => {
     await api('runs/log-metric', { run_id: runId, key: 'accuracy', value: 0.5, timestamp: Date.now(), step: 0 });
     const version = await registry.createVersion({ name: model, source: 's3://m/model', runId });
     subject.requests.length = 0;
-    const metrics = await registry.getMetrics([{ name: model, version: version.version, runId }]);
+    const metrics = await registry.getMetrics([olderRef, { name: model, version: version.version, runId }]);
     expect(metrics.get(versionKeyId(version))?.metrics).toEqual({ accuracy: 0.5 });
+    expect(metrics.get(versionKeyId(olderRef))?.metrics.accuracy).toBe(0.01);
     expect(subject.requests).toEqual(['POST runs/search', 'GET runs/get']);
   });
 

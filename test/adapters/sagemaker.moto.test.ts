@@ -6,6 +6,7 @@ import { ErrorCode, Stage, enforceInputRules } from '../../src/core/index.ts';
 import { defineAdapterContractSuite, expectCode } from '../contract/adapter-contract.ts';
 import { defineWorkflowSuite } from '../workflows/workflow-suite.ts';
 import { defineFuzzSuite } from '../contract/fuzz-suite.ts';
+import { defineReadCostSuite } from '../graphql/read-cost-suite.ts';
 
 /** The SageMaker adapter against moto_server (one file, so a reset never hits another suite). */
 const motoAdapter = (id = 'sagemaker') =>
@@ -213,4 +214,9 @@ describe('SageMaker mapping, as SageMaker Studio sees it (moto_server)', () => {
     for (const input of sent) expect(input).toMatchObject({ ModelPackageGroupName: model, ModelPackageType: 'Versioned', MaxResults: expect.any(Number) });
     expect(Math.max(...sent.map((i) => (i as { MaxResults: number }).MaxResults))).toBeLessThanOrEqual(100);
   });
+});
+
+defineReadCostSuite('sagemaker (moto_server)', async () => {
+  const adapter = motoAdapter('sagemaker-cost');
+  return { adapter, teardown: () => adapter.close() };
 });

@@ -1,5 +1,7 @@
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { formatModelUri, type MetricsRef, type ModelVersion } from '../../core/index.ts';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { formatModelUri, isUnread, type Detail, type MetricsRef, type ModelVersion, type Tags } from '../../core/index.ts';
+import { modelShape, versionShape } from '../selection.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';
 import { MetricType, ParamType, TagType, entries, toRecord } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
@@ -21,14 +23,26 @@ import { LIST_BOUND, backendCall, boundedList } from '../pricing.ts';
 
 const metricsRef = (version: ModelVersion): MetricsRef => ({ name: version.name, version: version.version, runId: version.runId });
 
+/** The version's tags, read per field when the read that produced it left them out. */
+async function tagsOf(version: ModelVersion, ctx: GatewayContext): Promise<Tags> {
+  if (!isUnread(version.tags)) return version.tags;
+  return (await ctx.loaders.for(version.registry).version.load({ name: version.name, version: version.version }, ['tags']))?.tags ?? {};
+}
+
+/** Metrics or params of a version, batched with its siblings' and read only when selected. */
+async function valuesOf(version: ModelVersion, detail: Detail, ctx: GatewayContext) {
+  const values = await ctx.loaders.for(version.registry).metrics.load(metricsRef(version), [detail]);
+  return values ?? { metrics: {}, params: {} };
+}
+
 @Resolver(() => ModelVersionType)
 export class VersionResolver {
   @Query(() => ModelVersionType, { nullable: true, complexity: backendCall, description: 'One version, or null when it does not exist' })
-  modelVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext) {
+  modelVersion(@Args(() => VersionRefArgs) args: VersionRefArgs, @Ctx() ctx: GatewayContext, @Info() info: GraphQLResolveInfo) {
     const loaders = ctx.loaders.for(args.registry);
     // Out of scope looks like absent: null, as for a missing version.
     if (!readable(ctx.access, loaders.registry.id, args.name)) return null;
-    return loaders.version.load({ name: args.name, version: args.version });
+    return loaders.version.load({ name: args.name, version: args.version }, versionShape(info));
   }
 
   @Query(() => ModelVersionType, {
@@ -113,35 +127,44 @@ export class VersionResolver {
   }
 
   @FieldResolver(() => [TagType], { complexity: boundedList(LIST_BOUND.tags) })
-  tags(@Root() version: ModelVersion) {
-    return entries(version.tags);
+  async tags(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
+    return entries(await tagsOf(version, ctx));
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'The value of one tag, or null' })
-  tag(@Root() version: ModelVersion, @Arg('key', () => String) key: string) {
-    return Object.hasOwn(version.tags, key) ? version.tags[key] : null;
+  async tag(@Root() version: ModelVersion, @Arg('key', () => String) key: string, @Ctx() ctx: GatewayContext) {
+    const tags = await tagsOf(version, ctx);
+    return Object.hasOwn(tags, key) ? tags[key] : null;
+  }
+
+  // A version's aliases are its model's that point at it: one model lookup serves every version of the page.
+  @FieldResolver(() => [String], { description: 'Aliases pointing at this version' })
+  async aliases(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
+    if (!isUnread(version.aliases)) return version.aliases;
+    const model = await ctx.loaders.for(version.registry).model.load(version.name, ['aliases']);
+    return (model?.aliases ?? []).filter((alias) => alias.version === version.version).map((alias) => alias.alias).sort();
   }
 
   @FieldResolver(() => [MetricType], { complexity: boundedList(LIST_BOUND.metrics) })
   async metrics(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
-    return entries((await ctx.loaders.for(version.registry).metrics.load(metricsRef(version))).metrics);
+    return entries((await valuesOf(version, 'metrics', ctx)).metrics);
   }
 
   @FieldResolver(() => Float, { nullable: true, description: 'One metric, or null when it was not recorded' })
   async metric(@Root() version: ModelVersion, @Arg('name', () => String) name: string, @Ctx() ctx: GatewayContext) {
-    const { metrics } = await ctx.loaders.for(version.registry).metrics.load(metricsRef(version));
+    const { metrics } = await valuesOf(version, 'metrics', ctx);
     return Object.hasOwn(metrics, name) ? metrics[name] : null;
   }
 
   @FieldResolver(() => [ParamType], { complexity: boundedList(LIST_BOUND.params) })
   async params(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
-    return entries((await ctx.loaders.for(version.registry).metrics.load(metricsRef(version))).params);
+    return entries((await valuesOf(version, 'params', ctx)).params);
   }
 
   // getModel per distinct name (the loader dedupes, the port has no batch call).
   @FieldResolver(() => ModelType, { complexity: backendCall })
-  model(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
-    return ctx.loaders.for(version.registry).model.load(version.name);
+  model(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext, @Info() info: GraphQLResolveInfo) {
+    return ctx.loaders.for(version.registry).model.load(version.name, modelShape(info));
   }
 
   private async changeTags(args: TagTargetArgs, set: Record<string, string>, remove: string[], ctx: GatewayContext) {

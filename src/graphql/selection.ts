@@ -1,0 +1,64 @@
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import type { Detail } from '../core/index.ts';
+
+/**
+ * Names of the fields selected at `path` below the field being resolved, through fragments
+ * and inline fragments (directives are not evaluated: a skipped field still counts, which
+ * only reads a little more). Used to ask the backend for the details a query selects.
+ */
+export function selectedFields(info: GraphQLResolveInfo, ...path: string[]): Set<string> {
+  return new Set(selectedNodes(info, ...path).flatMap((node) => fieldsOf(node.selectionSet, info).map((field) => field.name.value)));
+}
+
+/** The field nodes at `path` below the field being resolved (the field itself for an empty path). */
+export function selectedNodes(info: GraphQLResolveInfo, ...path: string[]): FieldNode[] {
+  let level: readonly FieldNode[] = info.fieldNodes;
+  for (const step of path) level = level.flatMap((node) => fieldsOf(node.selectionSet, info).filter((field) => field.name.value === step));
+  return [...level];
+}
+
+/** The fields a connection's nodes select below one field node. */
+export function nodeFieldsOf(node: FieldNode, info: GraphQLResolveInfo): Set<string> {
+  return nodeFields({ ...info, fieldNodes: [node] });
+}
+
+/** Where a Model selection holds versions. */
+const VERSION_PATHS = [['versions', 'nodes'], ['versions', 'edges', 'node'], ['version'], ['productionVersion'], ['latestVersions']];
+
+/**
+ * What a Model selection needs read with the model row: its tags and aliases when selected, and
+ * its aliases too when its versions' aliases are (they come from the model's, see versionShape).
+ */
+export function modelShape(info: GraphQLResolveInfo): Detail[] {
+  const fields = selectedFields(info);
+  const versionAliases = VERSION_PATHS.some((path) => selectedFields(info, ...path).has('aliases'));
+  return [...(fields.has('tags') ? (['tags'] as const) : []), ...(fields.has('aliases') || versionAliases ? (['aliases'] as const) : [])];
+}
+
+/**
+ * What a ModelVersion selection needs read with the version rows. Never aliases: a version's
+ * aliases come from its model's (one shared lookup), see the `aliases` field.
+ */
+export function versionShape(info: GraphQLResolveInfo, fields: ReadonlySet<string> = selectedFields(info)): Detail[] {
+  return fields.has('tags') || fields.has('tag') ? ['tags'] : [];
+}
+
+/** The fields a connection's nodes select, whether as `nodes` or `edges { node }`. */
+export function nodeFields(info: GraphQLResolveInfo): Set<string> {
+  return new Set([...selectedFields(info, 'nodes'), ...selectedFields(info, 'edges', 'node')]);
+}
+
+function fieldsOf(selectionSet: SelectionSetNode | undefined, info: GraphQLResolveInfo, seen = new Set<string>()): FieldNode[] {
+  if (!selectionSet) return [];
+  const fields: FieldNode[] = [];
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) fields.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fields.push(...fieldsOf(selection.selectionSet, info, seen));
+    else if (!seen.has(selection.name.value)) {
+      // Validation already refused fragment cycles; `seen` keeps a fragment spread many times cheap.
+      seen.add(selection.name.value);
+      fields.push(...fieldsOf(info.fragments[selection.name.value]?.selectionSet, info, seen));
+    }
+  }
+  return fields;
+}
