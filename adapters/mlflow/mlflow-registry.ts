@@ -537,13 +537,18 @@ export class MlflowRegistry implements RegistryAdapter {
     return { versions, more: false, lastNumber: Number(versions.at(-1)?.version ?? 0) };
   }
 
-  /** Aliases of a model's versions, by version number; empty when the model does not exist. */
+  /**
+   * Aliases of a model's versions, by version number; empty when the model does not exist.
+   * Started alongside the version search: if the search fails first, this failure must not go unhandled.
+   */
   private aliasesOf(name: string): Promise<Map<string, string[]>> {
-    return this.getModel(name).then((model) => {
+    const read = this.getModel(name).then((model) => {
       const byVersion = new Map<string, string[]>();
       for (const { alias, version } of model?.aliases ?? []) byVersion.set(version, [...(byVersion.get(version) ?? []), alias]);
       return byVersion;
     });
+    read.catch(() => undefined);
+    return read;
   }
 
   private versionPage(items: ModelVersion[], hasNextPage: boolean): Page<ModelVersion> {
