@@ -11,6 +11,7 @@ import { freePort, waitForHttp } from '../support/peers/free-port.ts';
 
 const run = promisify(execFile);
 const REPO = process.cwd();
+const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 
 /** The Dockerfile's instructions, by stage: what the recipe test replays outside Docker. */
 function dockerfile() {
@@ -89,7 +90,7 @@ describe('the package as a user installs it: npm pack, a production install into
     expect(Object.keys(installed.dependencies)).not.toContain('tsx');
   });
 
-  it('serves the demo with `modelgate serve --demo`, answers `modelgate models list` and the client from plain node, and stops on SIGTERM with exit 0', async () => {
+  it('serves the demo with `modelgate serve --demo`, answers `modelgate models list` and the client from plain node and from TypeScript (nodenext), and stops on SIGTERM with exit 0', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/graphql`;
     const server = launch(bin(), ['serve', '--demo', '--port', String(port), '--data-dir', join(work, 'demo-data')], app, {});
@@ -101,6 +102,19 @@ describe('the package as a user installs it: npm pack, a production install into
       writeFileSync(join(app, 'client.mjs'), `import { createClient, ListModelsDocument } from 'modelgate/client';\nconst data = await createClient({ url: process.argv[2] }).request(ListModelsDocument, {});\nconsole.log(data.models.edges.map((e) => e.node.name).join(','));\n`);
       const client = await run(process.execPath, ['client.mjs', url], { cwd: app });
       expect(client.stdout.trim()).toBe('ChurnPredictionModel');
+      // The same from TypeScript, compiled by tsc with module nodenext against the installed .d.ts.
+      const ts = join(app, 'ts-client');
+      mkdirSync(ts);
+      writeFileSync(join(ts, 'package.json'), '{"type":"module"}\n');
+      writeFileSync(join(ts, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, types: [], outDir: 'out' }, files: ['main.ts'] }));
+      writeFileSync(join(ts, 'main.ts'), `import { createClient, ListModelsDocument } from 'modelgate/client';\ndeclare const process: { argv: string[] };\nconst data = await createClient({ url: process.argv[2]! }).request(ListModelsDocument, {});\nconst names: string[] = data.models.edges.map((e) => e.node.name);\nconsole.log(names.join(','));\n`);
+      await run(process.execPath, [TSC, '-p', ts]).catch((error: { stdout: string }) => {
+        throw new Error(`tsc failed:\n${error.stdout}`);
+      });
+      expect((await run(process.execPath, [join(ts, 'out/main.js'), url])).stdout.trim()).toBe('ChurnPredictionModel');
+      // A wrong field name does not compile.
+      writeFileSync(join(ts, 'main.ts'), `import { createClient, ListModelsDocument } from 'modelgate/client';\nconst data = await createClient({ url: 'x' }).request(ListModelsDocument, {});\nconsole.log(data.models.edges[0]!.node.nmae);\n`);
+      await expect(run(process.execPath, [TSC, '-p', ts])).rejects.toMatchObject({ stdout: expect.stringContaining("error TS2339: Property 'nmae' does not exist") });
     } finally {
       server.child.kill('SIGTERM');
     }
