@@ -151,6 +151,8 @@ export const configSchema = z
         /** Largest request body accepted, in bytes. */
         bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
         introspection: z.boolean().default(true),
+        /** On SIGTERM/SIGINT, in-flight requests get this long before their connections are closed. */
+        shutdownGraceMs: z.number().int().min(0).max(600_000).default(10_000),
         /** With auth: Host names (optionally host:port) the gateway answers to; `*` any. Without auth only loopback names are accepted. */
         allowedHosts: z.array(z.string().regex(/^(\*|[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?)$/, 'must be `*`, a host name or host:port')).min(1).default(['*']),
         /** Refused before anything runs: too deep, too many aliases, too costly (lists count per item), too long. */

@@ -74,9 +74,12 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     formatError,
     parseOptions: { maxTokens: config.server.limits.maxTokens },
     includeStacktraceInErrorResponses: false,
+    // Signals are ours (src/server/shutdown.ts): Apollo's own handler would re-raise the signal and kill the process before the stores close.
+    stopOnTerminationSignals: false,
     introspection: config.server.introspection,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // In-flight requests get the grace period; connections still open after it are closed.
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.server.shutdownGraceMs }),
       ApolloServerPluginLandingPageDisabled(),
       // No cache hints in this schema: the default plugin would still wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
@@ -128,7 +131,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     store,
     log,
     async stop() {
-      reconciler.stop();
+      await reconciler.stop();
       await apollo.stop();
       await registries.close();
       await store.close();

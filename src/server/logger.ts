@@ -1,10 +1,17 @@
 import { pino, type Logger } from 'pino';
 
-/** JSON logs on stdout; credentials in headers never reach them. */
+/**
+ * JSON logs on stdout; credentials in headers never reach them. Written synchronously: the
+ * asynchronous stream's flush at exit spins forever once stdout's reader is gone, so a
+ * gateway whose terminal or wrapper died could never stop.
+ */
 export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'modelgate' },
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.token'], censor: '[redacted]' },
-  });
+  return pino(
+    {
+      level,
+      base: { service: 'modelgate' },
+      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.token'], censor: '[redacted]' },
+    },
+    pino.destination({ fd: 1, sync: true }),
+  );
 }

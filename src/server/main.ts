@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, resolveConfig, type ConfigOverrides, type ResolvedConfig } from './config.ts';
 import { loadDemo } from './demo.ts';
 import { startGateway } from './gateway.ts';
+import { stopOnSignals } from './shutdown.ts';
 import { DataDirInUse } from '../store/index.ts';
 
 const USAGE = `Usage: modelgate serve [--config FILE] [--host HOST] [--port PORT] [--data-dir DIR] [--demo]
@@ -69,13 +70,7 @@ async function main(): Promise<void> {
     { url: gateway.url, registries: options.config.registries.map((r) => `${r.id} (${r.kind})`), dataDir: options.config.dataDir },
     `modelgate listening on ${gateway.url}`,
   );
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    await gateway.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  stopOnSignals(() => gateway.stop(), log, options.config.server.shutdownGraceMs);
 }
 
 await main();

@@ -40,6 +40,7 @@ export interface ReconcileOptions {
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
 
   constructor(
     private readonly registries: RegistrySet,
@@ -64,12 +65,19 @@ export class Reconciler {
 
   /** Sweeps now and then every `intervalMs`. */
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.sweep().catch(() => undefined), intervalMs);
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweep()
+        .catch(() => undefined)
+        .finally(() => (this.running = undefined));
+    }, intervalMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** No further sweeps; resolves once a sweep under way has finished, so the store can close under it. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.running;
   }
 
   /** Under the model's lock, if the intent is still open. */

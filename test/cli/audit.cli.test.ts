@@ -7,6 +7,10 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_KEY_ENV } from '../../src/store/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ensureBuilt } from '../support/build.ts';
+
+// bin/modelgate.js runs the compiled CLI: rebuilt first if a source is newer than dist/.
+beforeAll(() => ensureBuilt(), 600_000);
 
 const run = promisify(execFile);
 const ADMIN = 'audit-cli-admin-key';

@@ -6,6 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { freePort } from '../support/peers/free-port.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ensureBuilt } from '../support/build.ts';
+
+// bin/modelgate.js runs the compiled CLI: rebuilt first if a source is newer than dist/.
+beforeAll(() => ensureBuilt(), 600_000);
 
 const run = promisify(execFile);
 const KEY = 'cli-test-key-3c9e';

@@ -1,0 +1,2 @@
+-- MLflow keeps its own database beside modelgate's.
+CREATE DATABASE mlflow OWNER modelgate;
