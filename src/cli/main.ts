@@ -19,6 +19,7 @@ export async function run(argv: string[], io: Io = { env: process.env, out: (s) 
   if (argv.length > 1 && (argv.includes('--version') || argv.includes('-V') || argv.some((a) => a.startsWith('--version=')))) {
     return reportError(new UsageError('--version prints modelgate\'s version and takes no value; give a model version with --model-version (or -v)'), json, io.err);
   }
+  if (argv[0] === '-v') return reportError(new UsageError("-v is a command's --model-version; modelgate's own version is --version (-V)"), json, io.err);
   const state = { exitCode: EXIT.OK as number };
   const program = buildProgram(io, VERSION, state, json);
   try {
@@ -27,7 +28,8 @@ export async function run(argv: string[], io: Io = { env: process.env, out: (s) 
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT.OK; // --help, --version
-      if (json) io.err(JSON.stringify({ code: 'USAGE', message: error.message.replace(/^(error|modelgate): /, ''), registry: null, details: null }));
+      const message = error.code === 'commander.help' ? 'a command is needed (usage above)' : error.message.replace(/^(error|modelgate): /, '');
+      if (json) io.err(JSON.stringify({ code: 'USAGE', message, registry: null, details: null }));
       return EXIT.UNUSABLE;
     }
     return reportError(error, json, io.err);

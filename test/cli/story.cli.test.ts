@@ -181,6 +181,10 @@ describe('modelgate without a gateway: version, help, old flags, completion', ()
     const old = await cli(['promote', '--model', 'Churn', '--version', '2', '--stage', 'production']);
     expect(old).toMatchObject({ code: 2, stdout: '' });
     expect(old.stderr).toContain('--model-version (or -v)');
+    const short = await cli(['-v']);
+    expect(short).toMatchObject({ code: 2, stderr: "modelgate: -v is a command's --model-version; modelgate's own version is --version (-V)\n" });
+    const nothing = await cli(['approve']);
+    expect(nothing).toMatchObject({ code: 2, stderr: 'modelgate: give a request ID, or --model, --model-version and --stage of the open request\n' });
   });
 
   it('each command has its own help', async () => {
