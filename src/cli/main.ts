@@ -3,7 +3,19 @@ import { CommanderError } from 'commander';
 import { EXIT, UsageError, reportError } from './exit.ts';
 import { buildProgram, type Io } from './program.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The package's version, from src/cli or from a compiled dist/cli or dist/src/cli. */
+function packageVersion(): string {
+  for (const path of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'modelgate') return pkg.version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return 'unknown';
+}
+const VERSION = packageVersion();
 
 /** Whether errors should be a JSON object, decided before parsing so parse errors follow it too. */
 const wantsJson = (argv: string[]) => argv.includes('--json') || argv.some((a, i) => a === '--output=json' || a === '-ojson' || ((a === '-o' || a === '--output') && argv[i + 1] === 'json'));
