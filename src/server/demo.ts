@@ -10,6 +10,21 @@ const VERSIONS: { description: string; metrics: Record<string, number>; params: 
   { description: 'Random forest with class weights', metrics: { accuracy: 0.91, f1_score: 0.9 }, params: { algorithm: 'random_forest', n_estimators: '300' } },
 ];
 
+/**
+ * The tutorial's governance, used by `--demo` without a config file. Without authentication
+ * everyone is `anonymous`, so production allows self-approval: one person plays both roles.
+ */
+export const DEMO_POLICIES = [
+  { models: '*', stage: 'STAGING', gates: { metrics: { accuracy: { min: 0.85 }, f1_score: { min: 0.8 } } } },
+  {
+    models: '*',
+    stage: 'PRODUCTION',
+    gates: { currentStage: 'STAGING', tags: ['validated'], description: true, metrics: { accuracy: { min: 0.9 }, f1_score: { min: 0.85 } } },
+    approvals: 1,
+    allowSelfApproval: true,
+  },
+];
+
 /** Loads the demo model unless it is already there; returns whether it wrote anything. */
 export async function loadDemo(registry: RegistryAdapter): Promise<boolean> {
   if (await registry.getModel(MODEL)) return false;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, resolveConfig, type ConfigOverrides, type ResolvedConfig } from './config.ts';
-import { loadDemo } from './demo.ts';
+import { DEMO_POLICIES, loadDemo } from './demo.ts';
 import { startGateway } from './gateway.ts';
 import { stopOnSignals } from './shutdown.ts';
 import { DataDirInUse } from '../store/index.ts';
@@ -11,7 +11,8 @@ const USAGE = `Usage: modelgate serve [--config FILE] [--host HOST] [--port PORT
   --host HOST      address to bind (env HOST; default 127.0.0.1)
   --port PORT      port to bind (env PORT; default 4000)
   --data-dir DIR   where the local registry keeps its files (env MODELGATE_DATA_DIR; default ./data)
-  --demo           load the ChurnPredictionModel example into the default registry`;
+  --demo           load the ChurnPredictionModel example into the default registry and, without
+                   --config, the tutorial's gates and approval policies`;
 
 function readOptions(argv: string[]): { config: ResolvedConfig; demo: boolean } {
   const { values } = parseArgs({
@@ -42,7 +43,9 @@ function readOptions(argv: string[]): { config: ResolvedConfig; demo: boolean } 
     dataDir: values['data-dir'] ?? (env.MODELGATE_DATA_DIR || undefined),
   };
   const file = values.config ?? (env.MODELGATE_CONFIG || undefined);
-  return { config: file ? loadConfigFile(file, overrides) : resolveConfig({}, overrides, 'defaults'), demo: values.demo };
+  // A config file keeps its own policies; the bare demo brings the tutorial's.
+  const config = file ? loadConfigFile(file, overrides) : resolveConfig(values.demo ? { policies: DEMO_POLICIES } : {}, overrides, 'defaults');
+  return { config, demo: values.demo };
 }
 
 async function main(): Promise<void> {

@@ -62,7 +62,7 @@ describe('modelgate audit checkpoint / verify --checkpoint', () => {
     expect(missing.stderr).toContain(`UNSUPPORTED: Audit checkpoints need a signing key: set ${AUDIT_KEY_ENV}`);
     process.env[AUDIT_KEY_ENV] = 'cli-test-audit-key-0123456789abcdef';
     const editor = await cli(['audit', 'checkpoint'], EDITOR);
-    expect(editor.code).toBe(1);
+    expect(editor.code).toBe(4); // not permitted, told apart from a refusal
     expect(editor.stderr).toContain('FORBIDDEN');
     const log = await postGraphQL(test.url, '{ auditLog(first: 100) { action result } }', undefined, { authorization: `Bearer ${ADMIN}` });
     expect(log.body.data.auditLog).toContainEqual({ action: 'auditCheckpoint', result: 'UNSUPPORTED' });

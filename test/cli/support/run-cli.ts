@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const BIN = resolve('bin/modelgate.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `modelgate ...` as a child process; never throws on a non-zero exit. */
+export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  return settle(exec(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 }));
+}
+
+/** Runs a bash script; never throws on a non-zero exit. */
+export async function runBash(script: string, env: Record<string, string | undefined>, cwd?: string): Promise<CliResult> {
+  return settle(exec('bash', ['-c', script], { env: { ...process.env, NO_COLOR: '1', ...env }, cwd, timeout: 120_000 }));
+}
+
+async function settle(p: Promise<{ stdout: string; stderr: string }>): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await p;
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A directory with a `modelgate` executable that runs this checkout: what an installed package puts on PATH. */
+export function modelgateOnPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'modelgate-bin-'));
+  const shim = join(dir, 'modelgate');
+  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+  chmodSync(shim, 0o755);
+  return dir;
+}
