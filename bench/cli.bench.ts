@@ -27,7 +27,7 @@ await loadDemo(local);
 const gateway = await startGateway(resolveConfig({ server: { port: 0 } }, { dataDir }), { log: pino({ level: 'silent' }), registries: new RegistrySet([enforceInputRules(local)], 'local') });
 
 const entries = [
-  ['bin/modelgate.js (tsx)', 'bin/modelgate.js'],
+  ['bin/modelgate.js (the installed command)', 'bin/modelgate.js'],
   ['dist/cli/main.js (compiled)', 'dist/cli/main.js'],
   ['dist/src/cli/main.js (compiled)', 'dist/src/cli/main.js'],
 ].filter(([, path]) => existsSync(path!));
