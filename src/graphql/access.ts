@@ -1,4 +1,5 @@
-import { ErrorCode, RegistryError, Stage, modelNotFound } from '../core/index.ts';
+import { ErrorCode, RegistryError, modelNotFound } from '../core/index.ts';
+import type { Permission } from '../workflows/command.ts';
 import { globMatches } from '../workflows/policy.ts';
 
 /** What a caller may do; each role's actions are listed in ROLE_ACTIONS. */
@@ -9,14 +10,8 @@ export enum Role {
   ADMIN = 'admin',
 }
 
-export type Action =
-  | 'read'
-  | 'edit' // register, tags, descriptions, aliases
-  | 'promote:staging'
-  | 'promote:production'
-  | 'approve'
-  | 'rollback'
-  | 'admin'; // transitionStage, rename, delete
+/** The actions grants speak of are the permissions the command pipeline asks for. */
+export type Action = Permission;
 
 const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   [Role.VIEWER]: ['read'],
@@ -41,9 +36,6 @@ export interface Principal {
 
 /** With no authentication configured, the (loopback-only) caller is an administrator. */
 export const LOCAL_ADMIN: Principal = { id: 'anonymous', via: 'anonymous', grants: [{ role: Role.ADMIN, registries: ['*'], models: ['*'] }] };
-
-export const promoteAction = (stage: Stage): Action =>
-  stage === Stage.PRODUCTION || stage === Stage.ARCHIVED ? 'promote:production' : 'promote:staging';
 
 /** Whether a grant covers the action here; `model` null asks about the registry as a whole (any model). */
 export function can(principal: Principal, action: Action, registry: string, model: string | null): boolean {

@@ -1,4 +1,4 @@
-import { EXCLUSIVE_STAGES, type ModelVersion, type Stage } from '../core/index.ts';
+import { EXCLUSIVE_STAGES, Stage, type ModelVersion } from '../core/index.ts';
 import { ApprovalStatus, type ApprovalRequest, type GatewayStore } from '../store/index.ts';
 
 /** Why a pending request no longer stands after `version` moved to `stage` (taking `archived` out), or null. */
@@ -6,7 +6,7 @@ export function supersededBy(request: ApprovalRequest, moved: { version: string;
   if (request.version === moved.version && request.fromStage && moved.stage !== request.fromStage) {
     return `version ${moved.version} left ${request.fromStage} for ${moved.stage}`;
   }
-  if (archived.some((v) => v.version === request.version) && request.fromStage !== 'ARCHIVED') return `version ${request.version} was archived`;
+  if (archived.some((v) => v.version === request.version) && request.fromStage !== Stage.ARCHIVED) return `version ${request.version} was archived`;
   if (request.version !== moved.version && request.targetStage === moved.stage && EXCLUSIVE_STAGES.includes(moved.stage)) {
     return `version ${moved.version} reached ${moved.stage}`;
   }

@@ -4,7 +4,14 @@ import { argumentsHash, checkIdempotencyKey, idempotencyScope } from './idempote
 import type { IntentPlan, Reconciler } from './reconcile.ts';
 
 /** What a caller may be allowed to do. */
-export type Permission = 'read' | 'edit' | 'promote:staging' | 'promote:production' | 'approve' | 'rollback' | 'admin';
+export type Permission =
+  | 'read'
+  | 'edit' // register, tags, descriptions, aliases
+  | 'promote:staging'
+  | 'promote:production'
+  | 'approve'
+  | 'rollback'
+  | 'admin'; // transitionStage, rename, delete
 
 /** Who runs a command; the edge (GraphQL, tests) supplies it. */
 export interface Caller {
@@ -27,7 +34,7 @@ export interface CommandStep {
   enteredProduction(version: string): void;
   /** Free text for the outcome event (a comment, a reason). */
   detail(text: string | null): void;
-  /** Runs another command's work under this one's lock and intent (a degradation's rollback). */
+  /** Who runs the command, for what the work itself records (`promoted_by`). */
   readonly principal: string;
 }
 
@@ -45,15 +52,12 @@ export interface Command<T> {
   /** Checks before anything is read or written; a failure is INVALID_INPUT and audited. */
   validate?(): void;
   idempotencyKey?: string | null;
-  /** Serialise with every other command on the model (default: when a model is named). */
-  lock?: boolean;
   run(step: CommandStep): Promise<T>;
   /** What the outcome records as `after` (default: the input). */
   after?(result: T): unknown;
   /** The outcome's result word (default OK). */
   result?(result: T): string;
-  /** What to store for an idempotent replay (default: the result) and how to revive it. */
-  stored?(result: T): unknown;
+  /** How a result stored for an idempotent replay (JSON) becomes a result again. */
   revive?(stored: unknown): T;
 }
 
@@ -82,9 +86,9 @@ export class CommandRunner {
       throw error;
     }
     const work = () => this.execute(caller, command, base);
-    const locked = command.lock ?? command.model !== null;
     try {
-      return locked && command.model !== null ? await this.store.withLock(lockKey(registry, command.model), work) : await work();
+      // Commands on one model run one at a time; gateway-wide ones (no model) need no lock.
+      return command.model !== null ? await this.store.withLock(lockKey(registry, command.model), work) : await work();
     } finally {
       if (command.registry) caller.changed?.(registry);
     }
@@ -127,7 +131,7 @@ export class CommandRunner {
         event: { ...base, before, after: command.after ? command.after(result) : command.input, result: command.result?.(result) ?? 'OK', detail },
         closes: (intent as OpenIntent | null)?.id ?? null,
         production,
-        idempotency: once ? { ...once, value: command.stored ? command.stored(result) : result } : null,
+        idempotency: once ? { ...once, value: result } : null,
       });
       return result;
     } catch (error) {

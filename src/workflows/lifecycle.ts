@@ -198,8 +198,8 @@ export class Lifecycle {
           if (!(await this.store.saveApproval(voted, ApprovalStatus.PENDING))) throw new RegistryError(ErrorCode.CONFLICT, `Approval request ${id} changed meanwhile`);
           return { request: voted, promotion: null };
         }
-        // Enough approvals: the gates must still hold now, not only when the request was opened.
-        const version = await requireVersion(registry, request.model, request.version);
+        // Enough approvals: the gates must still hold now (on the version as just read), not only when the request was opened.
+        const version = current;
         step.before({ stage: version.stage });
         const report = await evaluateGates(registry, version, policyFor(this.policies, registry.id, request.model, request.targetStage));
         if (!report.passed) throw gateFailed(report, request.targetStage);
