@@ -5,10 +5,11 @@
 # come in as environment variables named by the config, never in the file.
 # test/ship/package.test.ts runs this recipe's install and start steps outside Docker.
 
-# 1. Compile and pack exactly what `npm pack` ships.
+# 1. Compile and pack exactly what `npm pack` ships (with @modelgate/client, a workspace, bundled inside).
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY packages/client/package.json packages/client/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build && npm pack --ignore-scripts && mv modelgate-*.tgz /tmp/modelgate.tgz

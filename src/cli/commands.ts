@@ -14,7 +14,7 @@ import {
   type AuditCheckpointInput,
   type CheckpointFailure,
   type Stage,
-} from '../client/index.ts';
+} from '@modelgate/client';
 import { emit, type CommandContext } from './context.ts';
 import { CliRefusal, EXIT, UsageError } from './exit.ts';
 import { green, red, table } from './output.ts';

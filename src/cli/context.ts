@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { GatewayClient } from '../client/index.ts';
+import type { GatewayClient } from '@modelgate/client';
 
 export type Format = 'table' | 'json' | 'yaml';
 

@@ -1,4 +1,4 @@
-import { GatewayError, GatewayUnreachable } from '../client/index.ts';
+import { GatewayError, GatewayUnreachable } from '@modelgate/client';
 
 /** The one table of exit codes; the README and `modelgate --help` print the same. */
 export const EXIT = {

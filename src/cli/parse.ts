@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { ApprovalStatus, SemverBump, Stage } from '../client/index.ts';
+import type { ApprovalStatus, SemverBump, Stage } from '@modelgate/client';
 
 /** Option-value parsers: a bad value is a clear usage error (exit 2), never a silent default. */
 const oneOf =

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { createClient } from '../client/index.ts';
+import { createClient } from '@modelgate/client';
 import * as core from './commands.ts';
 import { completionScript, SHELLS, type Shell } from './completion.ts';
 import type { CommandContext, Format } from './context.ts';

@@ -19,7 +19,7 @@ import {
   type SemverBump,
   type SignatureInput,
   type Stage,
-} from '../client/index.ts';
+} from '@modelgate/client';
 import type { Target } from './commands.ts';
 import { emit, type CommandContext } from './context.ts';
 import { CliRefusal, EXIT, UsageError } from './exit.ts';

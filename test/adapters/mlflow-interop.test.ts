@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
-import { GetVersionDocument, TransitionStageDocument } from '../../src/client/index.ts';
+import { GetVersionDocument, TransitionStageDocument } from '@modelgate/client';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { venvBin } from '../support/peers/python-env.ts';
+import { scaled } from '../support/time-scale.ts';
 
 const script = fileURLToPath(new URL('../support/mlflow/interop.py', import.meta.url));
 
@@ -14,7 +15,7 @@ const script = fileURLToPath(new URL('../support/mlflow/interop.py', import.meta
 async function python(phase: 'write' | 'verify', model: string): Promise<PythonVersion[]> {
   const { stdout } = await promisify(execFile)(venvBin('python'), [script, phase, inject('mlflowUrl'), model], {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: scaled(120_000),
   });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }

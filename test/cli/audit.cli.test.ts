@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_KEY_ENV } from '../../src/store/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { ensureBuilt } from '../support/build.ts';
+import { scaled } from '../support/time-scale.ts';
 
 // bin/modelgate.js runs the compiled CLI: rebuilt first if a source is newer than dist/.
-beforeAll(() => ensureBuilt(), 600_000);
+beforeAll(() => ensureBuilt(), scaled(600_000));
 
 const run = promisify(execFile);
 const ADMIN = 'audit-cli-admin-key';
@@ -25,7 +26,7 @@ describe('modelgate audit checkpoint / verify --checkpoint', () => {
     try {
       const { stdout, stderr } = await run(process.execPath, ['bin/modelgate.js', ...args], {
         env: { ...process.env, MODELGATE_URL: test.url, MODELGATE_TOKEN: token, NO_COLOR: '1' },
-        timeout: 60_000,
+        timeout: scaled(60_000),
       });
       return { code: 0, stdout, stderr };
     } catch (error) {
@@ -49,7 +50,7 @@ describe('modelgate audit checkpoint / verify --checkpoint', () => {
       } as never,
     });
     for (const name of ['Churn', 'Churn', 'Fraud']) await register(name);
-  }, 120_000);
+  }, scaled(120_000));
   afterAll(async () => {
     if (savedKey === undefined) delete process.env[AUDIT_KEY_ENV];
     else process.env[AUDIT_KEY_ENV] = savedKey;

@@ -7,9 +7,10 @@ import { LocalRegistry } from '../../adapters/local/index.ts';
 import { freePort } from '../support/peers/free-port.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { ensureBuilt } from '../support/build.ts';
+import { scaled } from '../support/time-scale.ts';
 
 // bin/modelgate.js runs the compiled CLI: rebuilt first if a source is newer than dist/.
-beforeAll(() => ensureBuilt(), 600_000);
+beforeAll(() => ensureBuilt(), scaled(600_000));
 
 const run = promisify(execFile);
 const KEY = 'cli-test-key-3c9e';
@@ -24,7 +25,7 @@ describe('the modelgate command', () => {
     try {
       const { stdout, stderr } = await run(process.execPath, ['bin/modelgate.js', ...args], {
         env: { ...process.env, MODELGATE_URL: test.url, MODELGATE_TOKEN: KEY, NO_COLOR: '1', ...env },
-        timeout: 60_000,
+        timeout: scaled(60_000),
       });
       return { code: 0, stdout, stderr };
     } catch (error) {
@@ -61,7 +62,7 @@ describe('the modelgate command', () => {
         { authorization: `Bearer ${KEY}` },
       );
     }
-  }, 120_000);
+  }, scaled(120_000));
   afterAll(() => test.stop());
 
   it('validate prints each check and exits 1 when one fails', async () => {
@@ -180,5 +181,5 @@ describe('modelgate serve', () => {
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, scaled(90_000));
 });

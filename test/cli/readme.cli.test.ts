@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitForHttp } from '../support/peers/free-port.ts';
 import { modelgateOnPath, runBash } from './support/run-cli.ts';
+import { scaled } from '../support/time-scale.ts';
 
 interface Step {
   line: string;
@@ -45,7 +46,7 @@ describe("the README's CLI walkthrough, verbatim against `modelgate serve --demo
     server.stdout!.on('data', (c: Buffer) => (output += c));
     server.stderr!.on('data', (c: Buffer) => (output += c));
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, () => (server.exitCode !== null ? `serve exited: ${output}` : null));
-  }, 90_000);
+  }, scaled(90_000));
   afterAll(async () => {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
@@ -63,5 +64,5 @@ describe("the README's CLI walkthrough, verbatim against `modelgate serve --demo
       expect({ line: step.line, code: result.code, output: seen }).toMatchObject({ line: step.line, code: step.exit });
       for (const wanted of step.expect) expect(seen, step.line).toContain(squeeze(wanted));
     }
-  }, 240_000);
+  }, scaled(240_000));
 });

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { runBash, runCli } from './support/run-cli.ts';
+import { scaled } from '../support/time-scale.ts';
 
 const ADMIN = 'story-admin-key-1f2e';
 const EDITOR = 'story-editor-key-3d4c';
@@ -35,7 +36,7 @@ describe('modelgate commands for the whole story', () => {
       } as never,
       adapters: (dir) => [new LocalRegistry({ id: 'local', path: join(dir, 'local.db') })],
     });
-  }, 120_000);
+  }, scaled(120_000));
   afterAll(() => test.stop());
 
   it('register records source, run, description, tags, metrics, params, signature and a semver bump', async () => {
@@ -149,7 +150,7 @@ describe('modelgate commands for the whole story', () => {
     const next = JSON.parse((await cli(['models', 'list', '--prefix', 'bulk-', '--after', data.pageInfo.endCursor, '--json'])).stdout).models;
     expect(next.edges[0].node.name).toBe('bulk-060');
     expect(next.edges).toHaveLength(45);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('registries, yaml output, and errors as JSON on stderr with the same exit code', async () => {
     expect((await cli(['registries'])).stdout).toMatch(/^id\s+kind\s+health\s+latency ms\nlocal\s+local\s+ok\s+/);

@@ -5,6 +5,7 @@ import { LocalRegistry } from '../../adapters/local/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { modelgateOnPath, runCli } from './support/run-cli.ts';
 import { runWorkflow } from './support/workflow.ts';
+import { scaled } from '../support/time-scale.ts';
 
 const WORKFLOW = 'examples/github-actions/model-promotion.yaml';
 const ADMIN = 'wf-admin-key-0a1b';
@@ -43,7 +44,7 @@ describe('the GitHub Actions example, its shell steps run against a gateway', ()
     for (const accuracy of [0.88, 0.92]) {
       await postGraphQL(test.url, 'mutation ($a: Float!) { registerVersion(name: "Churn", source: "s3://m", metrics: [{ key: "accuracy", value: $a }]) { version } }', { a: accuracy }, { authorization: `Bearer ${ADMIN}` });
     }
-  }, 120_000);
+  }, scaled(120_000));
   afterAll(() => test.stop());
 
   it('installs the CLI once per job and only uses documented commands', async () => {
@@ -60,7 +61,7 @@ describe('the GitHub Actions example, its shell steps run against a gateway', ()
     expect(run.failed).toBeNull();
     expect(run.jobs).toEqual({ promote: 'success', deploy: 'skipped' });
     expect(run.steps.map((s) => s.output).join('')).toContain('Promoted version 2 to STAGING.');
-  }, 120_000);
+  }, scaled(120_000));
 
   it('production: the approver token opens a request; after another approver, deploy_only deploys the registry-qualified URI', async () => {
     const opened = await workflow({ model: 'Churn', version: '2', stage: 'production' });
@@ -73,7 +74,7 @@ describe('the GitHub Actions example, its shell steps run against a gateway', ()
     expect(deployed.failed).toBeNull();
     expect(deployed.jobs).toEqual({ promote: 'success', deploy: 'success' });
     expect(deployed.steps.at(-1)!.output).toContain('Deploying local:models:/Churn/2');
-  }, 180_000);
+  }, scaled(180_000));
 
   it('tells failed gates from a token without permission', async () => {
     const gates = await workflow({ model: 'Churn', version: '1', stage: 'production' });
@@ -88,5 +89,5 @@ describe('the GitHub Actions example, its shell steps run against a gateway', ()
     expect(forbidden.failed).toMatchObject({ step: expect.stringMatching(/^Promote/), code: 4 });
     expect(forbidden.failed!.output).toContain('::error::the token is not permitted to promote to production');
     expect(forbidden.failed!.output).not.toContain('gates failed');
-  }, 180_000);
+  }, scaled(180_000));
 });

@@ -13,6 +13,7 @@ import {
   type CreateVersion,
   type RegistryAdapter,
 } from '../../src/core/index.ts';
+import { scaled } from '../support/time-scale.ts';
 
 export interface ContractSubject {
   adapter: RegistryAdapter;
@@ -52,7 +53,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
     beforeAll(async () => {
       subject = await setup();
       registry = enforceInputRules(subject.adapter);
-    }, 120_000);
+    }, scaled(120_000));
     afterAll(async () => {
       await subject?.teardown?.();
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, enforceInputRules, isRegistryError, type RegistryAdapter } from '../../src/core/index.ts';
 import type { ContractSubject } from './adapter-contract.ts';
+import { scaled } from '../support/time-scale.ts';
 
 /** Inputs that break naive adapters: injection, control characters, huge and malformed strings. */
 const HOSTILE = [
@@ -35,7 +36,7 @@ export function defineFuzzSuite(label: string, setup: () => Promise<ContractSubj
       subject = await setup();
       registry = enforceInputRules(subject.adapter);
       await registry.createVersion({ name: anchor, source: 's3://fuzz/model', createModel: {}, tags: { keep: 'yes' } });
-    }, 120_000);
+    }, scaled(120_000));
     afterAll(async () => {
       await subject?.teardown?.();
     });
@@ -67,7 +68,7 @@ export function defineFuzzSuite(label: string, setup: () => Promise<ContractSubj
         await settle(() => registry.setAlias(anchor, text, '1'), `setAlias ${shown}`);
         await settle(() => registry.updateVersion({ name: anchor, version: '1' }, { description: text }), `updateVersion ${shown}`);
       }
-    }, 300_000);
+    }, scaled(300_000));
 
     it('refuses tags it cannot hold without touching the ones it has', async () => {
       const before = (await registry.getVersions([{ name: anchor, version: '1' }]))[0]!.tags;

@@ -14,6 +14,7 @@ import { createRegistries } from '../../src/server/registries.ts';
 import { expectCode } from '../contract/adapter-contract.ts';
 import { standinClientOptions } from '../support/vertex/vertex-client.ts';
 import { startVertexStandin } from '../support/vertex/vertex-standin.ts';
+import { scaled, until } from '../support/time-scale.ts';
 
 type Behaviour = 'ok' | 'down' | 'hang' | 'refuse';
 
@@ -129,7 +130,7 @@ describe('the deadline', () => {
     const registry = withResilience(deaf, { deadlineMs: 150, failureThreshold: 5, cooldownMs: 1000 });
     const started = Date.now();
     await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(scaled(2_000));
   });
 
   it('says a write past its deadline has an UNKNOWN outcome; a write refused by an open circuit does not', async () => {
@@ -167,11 +168,6 @@ async function hungPeer() {
   return { url, seen, stop };
 }
 
-async function until(condition: () => boolean, ms: number) {
-  const end = Date.now() + ms;
-  while (!condition() && Date.now() < end) await sleep(10);
-  return condition();
-}
 
 describe('against a real hung MLflow peer', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -328,7 +324,7 @@ describe('each transport gives up on a write honestly', () => {
     standin.faults.hangMs = 3_000;
     const started = Date.now();
     const error = await expectCode(registry.getModel('m'), ErrorCode.BACKEND_UNAVAILABLE);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(scaled(2_000));
     expect(error.message).toContain('within 500 ms');
     expect(standin.calls.get('ListModels')).toBe(1);
   });

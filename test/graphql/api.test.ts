@@ -20,7 +20,7 @@ import {
   UpdateModelDocument,
   UpdateVersionDocument,
   type GatewayClient,
-} from '../../src/client/index.ts';
+} from '@modelgate/client';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 /** Rejects unless the call fails with `code`; returns the error. */

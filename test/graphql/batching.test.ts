@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
-import { VersionsWithMetricsDocument } from '../../src/client/index.ts';
+import { VersionsWithMetricsDocument } from '@modelgate/client';
 import { countingAdapter } from '../support/counting-adapter.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 

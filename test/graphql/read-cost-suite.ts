@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
 import { countingAdapter } from '../support/counting-adapter.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { scaled } from '../support/time-scale.ts';
 
 export interface ReadCostSubject {
   adapter: RegistryAdapter;
@@ -72,7 +73,7 @@ export function defineReadCostSuite(name: string, setup: () => Promise<ReadCostS
       await registry.setAlias(model, 'champion', '2');
       // Warm what adapters cache across requests (MLflow's experiment list), so counts are per request.
       await postGraphQL(test.url, FULL_PAGE, { name: model });
-    }, 120_000);
+    }, scaled(120_000));
     afterAll(async () => {
       await test?.stop();
       await subject?.teardown?.();

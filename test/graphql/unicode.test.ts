@@ -13,6 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedPostgres } from '../support/postgres.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { scaled } from '../support/time-scale.ts';
 
 const LONE = '\ud800';
 const schema = buildSchema(readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8'));
@@ -81,7 +82,7 @@ describe.each([
     const store = await makeStore();
     drop = store.drop;
     test = await startTestGateway({ config: store.config as never });
-  }, 60_000);
+  }, scaled(60_000));
   afterAll(async () => {
     await test?.stop();
     await drop?.();

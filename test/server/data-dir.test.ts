@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess } from '../support/gateway-process.ts';
 import { freePort } from '../support/peers/free-port.ts';
+import { scaled } from '../support/time-scale.ts';
 
 /** Runs `modelgate serve` to its exit and returns what it said. */
 async function runToExit(config: string): Promise<{ code: number | null; stderr: string }> {
@@ -35,5 +36,5 @@ describe('one gateway process per embedded data directory', () => {
     await first.kill('SIGKILL');
     const after = await startGatewayProcess(config);
     await after.stop();
-  }, 120_000);
+  }, scaled(120_000));
 });

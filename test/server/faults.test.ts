@@ -6,6 +6,7 @@ import { withResilience } from '../../src/core/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { freePort } from '../support/peers/free-port.ts';
 import { startMlflowServer, type MlflowServer } from '../support/peers/mlflow-server.ts';
+import { scaled } from '../support/time-scale.ts';
 
 describe('backend faults through the gateway', () => {
   let mlflow: MlflowServer;
@@ -29,7 +30,7 @@ describe('backend faults through the gateway', () => {
       const { body } = await postGraphQL(test.url, `mutation { registerVersion(registry: "${registry}", name: "Shared", source: "s3://m/model") { version } }`);
       expect(body.errors).toBeUndefined();
     }
-  }, 180_000);
+  }, scaled(180_000));
   afterAll(async () => {
     await test?.stop();
     await mlflow?.stop();

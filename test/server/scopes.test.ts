@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { scaled } from '../support/time-scale.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEYS = {
@@ -46,7 +47,7 @@ describe('scoped callers', () => {
       const { body } = await as('admin', 'mutation ($n: String!) { promote(name: $n, version: "1", targetStage: PRODUCTION) { approvalRequest { id } } }', { n: name });
       requests.set(name, body.data.promote.approvalRequest.id);
     }
-  }, 120_000);
+  }, scaled(120_000));
   afterAll(() => test.stop());
 
   describe('get full pages, and cursors that reach every in-scope item', () => {

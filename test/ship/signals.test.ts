@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimDataDir } from '../../src/store/index.ts';
 import { ensureBuilt } from '../support/build.ts';
 import { freePort, waitForHttp } from '../support/peers/free-port.ts';
+import { scaled } from '../support/time-scale.ts';
 
 interface Started {
   child: ChildProcess;
@@ -42,7 +43,7 @@ const post = (url: string, query: string) =>
 
 describe('npm start, as the README says to run it', () => {
   const dirs: string[] = [];
-  beforeAll(() => ensureBuilt(), 600_000);
+  beforeAll(() => ensureBuilt(), scaled(600_000));
   afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -60,7 +61,7 @@ describe('npm start, as the README says to run it', () => {
       expect(gateway.output()).toContain('"msg":"stopped"');
       expect(await post(gateway.url, '{ registries { id } }').catch(() => 'refused')).toBe('refused');
       claimDataDir(dir).release();
-    }, 120_000);
+    }, scaled(120_000));
   }
 });
 
@@ -89,16 +90,16 @@ describe('shutdown drains in-flight requests', () => {
     gateway.child.kill('SIGTERM');
     expect(await move).toEqual({ value: { data: { transitionStage: { version: { stage: 'STAGING' } } } } });
     expect((await gateway.exit).code, gateway.output()).toBe(0);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('stops on SIGTERM after the reader of its stdout is gone (a closed terminal or a dead wrapper)', async () => {
     const gateway = await start(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--data-dir', join(dir, 'no-reader')]);
     gateway.child.stdout!.destroy();
     gateway.child.kill('SIGTERM');
-    const exit = await Promise.race([gateway.exit, new Promise((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
+    const exit = await Promise.race([gateway.exit, new Promise((r) => setTimeout(() => r(`still running after ${scaled(20_000)} ms`), scaled(20_000)))]);
     gateway.child.kill('SIGKILL');
     expect(exit).toMatchObject({ code: 0 });
-  }, 120_000);
+  }, scaled(120_000));
 
   it('a second signal exits at once without waiting for the request', async () => {
     const gateway = await slowGateway('twice', 60_000, 60_000);
@@ -110,9 +111,9 @@ describe('shutdown drains in-flight requests', () => {
     gateway.child.kill('SIGTERM');
     const exit = await gateway.exit;
     expect(exit.code, gateway.output()).toBe(143);
-    expect(exit.at - second).toBeLessThan(5_000);
+    expect(exit.at - second).toBeLessThan(scaled(5_000));
     expect(await move).toHaveProperty('error');
-  }, 120_000);
+  }, scaled(120_000));
 
   it('a request longer than server.shutdownGraceMs is cut off and the process still exits 0, in bounded time', async () => {
     const gateway = await slowGateway('bounded', 60_000, 500);
@@ -123,7 +124,7 @@ describe('shutdown drains in-flight requests', () => {
     const exit = await gateway.exit;
     expect(exit.code, gateway.output()).toBe(0);
     // Grace plus closing stores; the 60 s move is not waited for.
-    expect(exit.at - sent).toBeLessThan(10_000);
+    expect(exit.at - sent).toBeLessThan(scaled(10_000));
     expect(await move).toHaveProperty('error');
-  }, 120_000);
+  }, scaled(120_000));
 });

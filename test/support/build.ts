@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { scaled } from './time-scale.ts';
 
 const STAMP = 'dist/.tsbuildinfo';
+const CLIENT = 'packages/client';
 const LOCK = 'dist.build-lock';
 
 function newestSource(dir: string): number {
@@ -17,8 +19,8 @@ function newestSource(dir: string): number {
 
 function isFresh(): boolean {
   try {
-    const built = statSync(STAMP).mtimeMs;
-    return Math.max(newestSource('src'), newestSource('adapters'), statSync('tsconfig.build.json').mtimeMs, statSync('tsconfig.json').mtimeMs) < built;
+    const built = Math.min(statSync(STAMP).mtimeMs, statSync(`${CLIENT}/dist/index.js`).mtimeMs);
+    return Math.max(newestSource('src'), newestSource('adapters'), newestSource(`${CLIENT}/src`), statSync('tsconfig.build.json').mtimeMs, statSync('tsconfig.json').mtimeMs, statSync(`${CLIENT}/tsconfig.json`).mtimeMs) < built;
   } catch {
     return false;
   }
@@ -26,7 +28,7 @@ function isFresh(): boolean {
 
 /**
  * Tests of the shipped package run the compiled dist/ (npm ci builds it); after a source edit
- * it is rebuilt first, once, whichever test files ask at the same time.
+ * it is rebuilt first (the client workspace, then the server), once, whichever test files ask at the same time.
  */
 export async function ensureBuilt(): Promise<void> {
   for (;;) {
@@ -40,7 +42,11 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    if (!isFresh()) await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { timeout: 600_000 });
+    if (!isFresh()) {
+      // The client workspace first: the server's build and the packed tarball read its dist/.
+      await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `${CLIENT}/tsconfig.json`], { timeout: scaled(600_000) });
+      await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { timeout: scaled(600_000) });
+    }
   } finally {
     rmdirSync(LOCK);
   }

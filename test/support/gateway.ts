@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { LocalRegistry } from '../../adapters/local/index.ts';
-import { createClient, type GatewayClient } from '../../src/client/index.ts';
+import { createClient, type GatewayClient } from '@modelgate/client';
 import { RegistrySet, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
 import { resolveConfig, type GatewayConfig } from '../../src/server/config.ts';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.ts';

@@ -6,6 +6,7 @@ import { LocalRegistry } from '../../adapters/local/index.ts';
 import { Stage } from '../../src/core/index.ts';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
+import { scaled } from '../support/time-scale.ts';
 
 describe('two gateway processes on one PostgreSQL store', () => {
   let dir: string;
@@ -45,7 +46,7 @@ describe('two gateway processes on one PostgreSQL store', () => {
       ].join('\n'),
     );
     gateways = await Promise.all([startGatewayProcess(config), startGatewayProcess(config)]);
-  }, 120_000);
+  }, scaled(120_000));
 
   afterAll(async () => {
     await Promise.all(gateways.map((g) => g.stop()));
@@ -87,7 +88,7 @@ describe('two gateway processes on one PostgreSQL store', () => {
     }).then((r) => r.json() as Promise<{ data: { verifyAudit: { ok: boolean; checked: number }; auditLog: { action: string; result: string }[] } }>);
     expect(verify.data.verifyAudit.ok).toBe(true);
     expect(verify.data.auditLog.filter((e) => e.action === 'promote' && e.result === 'OK')).toHaveLength(VERSIONS);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('completes 50 concurrent promotions of 50 different models with a pool of 5 per process, each audited', async () => {
     const promote = 'mutation ($n: String!) { promote(name: $n, version: "1", targetStage: PRODUCTION) { status } }';
@@ -97,7 +98,7 @@ describe('two gateway processes on one PostgreSQL store', () => {
     const audit = await post(0, '{ auditLog(first: 200, after: 0) { action result model } }', {});
     const promoted = new Set(audit.data.auditLog.filter((e: { action: string; result: string }) => e.action === 'promote' && e.result === 'OK').map((e: { model: string }) => e.model));
     for (let m = 0; m < MODELS; m++) expect(promoted.has(`Team${m}`)).toBe(true);
-  }, 60_000);
+  }, scaled(60_000));
 
   it('gives 20 concurrent registrations across both processes distinct version numbers and semvers', async () => {
     const register = 'mutation { registerVersion(name: "Shared", source: "s3://m/shared") { version semver } }';
@@ -106,5 +107,5 @@ describe('two gateway processes on one PostgreSQL store', () => {
     const versions = answers.map((a) => a.data.registerVersion as { version: string; semver: string });
     expect(new Set(versions.map((v) => v.version)).size).toBe(20);
     expect(new Set(versions.map((v) => v.semver)).size).toBe(20);
-  }, 60_000);
+  }, scaled(60_000));
 });

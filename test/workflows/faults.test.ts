@@ -5,6 +5,7 @@ import { SqliteStore } from '../../src/store/index.ts';
 import { createWorkflows } from '../../src/workflows/services.ts';
 import { as } from '../support/callers.ts';
 import { expectCode } from '../contract/adapter-contract.ts';
+import { scaled } from '../support/time-scale.ts';
 
 /** The local registry without its atomic archive step, failing setStage(…, ARCHIVED) as told. */
 function flaky(inner: RegistryAdapter, plan: { failArchive: boolean; failRestore: boolean }): RegistryAdapter {
@@ -79,7 +80,7 @@ describe('deadlines and the circuit breaker', () => {
     const registry = withResilience(hanging(new LocalRegistry({ id: 'stuck', path: ':memory:' })), { deadlineMs: 200, failureThreshold: 5, cooldownMs: 1000 });
     const started = Date.now();
     const error = await expectCode(registry.getModel('x'), ErrorCode.BACKEND_UNAVAILABLE);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(scaled(2_000));
     expect(error.message).toContain('did not answer getModel within 200 ms');
     expect(error.registry).toBe('stuck');
   });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
-import { GatewayError, RegisterVersionDocument, ResolveVersionDocument } from '../../src/client/index.ts';
+import { GatewayError, RegisterVersionDocument, ResolveVersionDocument } from '@modelgate/client';
 import type { Signature } from '../../src/core/index.ts';
 import { SemverBump, bump, classifyChange } from '../../src/workflows/semver.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';

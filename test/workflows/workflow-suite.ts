@@ -9,6 +9,7 @@ import { as } from '../support/callers.ts';
 import type { Policy } from '../../src/workflows/policy.ts';
 import { registerVersion } from '../../src/workflows/register.ts';
 import { expectCode, type ContractSubject } from '../contract/adapter-contract.ts';
+import { scaled } from '../support/time-scale.ts';
 
 /** The seed tutorial's policies: staging needs good metrics; production needs more, a tag, a description and an approval. */
 export const SEED_POLICIES: Policy[] = [
@@ -69,7 +70,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       for (const [i, version] of seed.entries()) {
         await registerVersion(registry, { name, source: `s3://models/churn/${i + 1}`, ...version });
       }
-    }, 120_000);
+    }, scaled(120_000));
     afterAll(async () => {
       await store?.close();
       await subject?.teardown?.();

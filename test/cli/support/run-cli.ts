@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { scaled } from '../../support/time-scale.ts';
 
 const exec = promisify(execFile);
 const BIN = resolve('bin/modelgate.js');
@@ -15,12 +16,12 @@ export interface CliResult {
 
 /** Runs `modelgate ...` as a child process; never throws on a non-zero exit. */
 export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  return settle(exec(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 }));
+  return settle(exec(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: scaled(60_000) }));
 }
 
 /** Runs a bash script; never throws on a non-zero exit. */
 export async function runBash(script: string, env: Record<string, string | undefined>, cwd?: string): Promise<CliResult> {
-  return settle(exec('bash', ['-c', script], { env: { ...process.env, NO_COLOR: '1', ...env }, cwd, timeout: 120_000 }));
+  return settle(exec('bash', ['-c', script], { env: { ...process.env, NO_COLOR: '1', ...env }, cwd, timeout: scaled(120_000) }));
 }
 
 async function settle(p: Promise<{ stdout: string; stderr: string }>): Promise<CliResult> {

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { scaled } from '../time-scale.ts';
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
 export function freePort(): Promise<number> {
@@ -13,9 +14,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `url` until it answers 2xx, the process dies, or time runs out. */
+/** Polls `url` until it answers 2xx, the process dies, or time runs out (`timeoutMs` times MODELGATE_TEST_TIME_SCALE). */
 export async function waitForHttp(url: string, timeoutMs: number, isAlive: () => string | null): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   let last = '';
   while (Date.now() < deadline) {
     const died = isAlive();
@@ -29,5 +30,5 @@ export async function waitForHttp(url: string, timeoutMs: number, isAlive: () =>
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${url} did not come up within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(`${url} did not come up within ${scaled(timeoutMs)} ms (last: ${last})`);
 }

@@ -1,5 +1,6 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { waitForHttp } from './free-port.ts';
+import { scaled } from '../time-scale.ts';
 
 export interface PeerProcess {
   stop(): Promise<void>;
@@ -40,7 +41,7 @@ export async function startPeerProcess(label: string, command: string, args: str
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), scaled(5_000));
       await gone;
       clearTimeout(timer);
     },
