@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { PostgresStore, SqliteStore, type GatewayStore, type NewAuditEvent } from '../src/store/index.ts';
+import { PostgresStore } from '../src/store/postgres-store.ts';
+import { SqliteStore, type GatewayStore, type NewAuditEvent } from '../src/store/index.ts';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '8' } } });
 const EVENTS = Number(values.events);

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { ErrorCode, RegistryError } from '../core/index.ts';
 import { LOCAL_ADMIN, parseGrant, type Grant, type Principal } from '../graphql/access.ts';
 
@@ -31,15 +31,27 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 /** Turns an Authorization header into a principal, or UNAUTHENTICATED; never echoes the credential. */
 export class Authenticator {
   private readonly keys: { name: string; digest: Buffer; grants: Grant[] }[];
-  private readonly jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private readonly jwt: JwtConfig | undefined;
+  private verifier: Promise<(token: string) => Promise<JWTPayload>> | undefined;
 
-  constructor(private readonly config: AuthConfig | undefined) {
+  constructor(config: AuthConfig | undefined) {
     this.keys = (config?.apiKeys ?? []).map((k) => ({ name: k.name, digest: Buffer.from(k.sha256, 'hex'), grants: k.grants }));
-    this.jwks = config?.jwt ? createRemoteJWKSet(new URL(config.jwt.jwksUrl), { timeoutDuration: 5_000 }) : undefined;
+    this.jwt = config?.jwt;
   }
 
   get enabled(): boolean {
-    return this.keys.length > 0 || this.jwks !== undefined;
+    return this.keys.length > 0 || this.jwt !== undefined;
+  }
+
+  /** jose loads with the first token, so a gateway without JWT auth never pays its memory; one key set (and its cache) per gateway. */
+  private verify(token: string): Promise<JWTPayload> {
+    const jwt = this.jwt!;
+    this.verifier ??= import('jose').then(({ createRemoteJWKSet, jwtVerify }) => {
+      const jwks = createRemoteJWKSet(new URL(jwt.jwksUrl), { timeoutDuration: 5_000 });
+      return async (token: string) =>
+        (await jwtVerify(token, jwks, { issuer: jwt.issuer, audience: jwt.audience, algorithms: jwt.algorithms, clockTolerance: jwt.clockToleranceSec })).payload;
+    });
+    return this.verifier.then((verify) => verify(token));
   }
 
   async authenticate(header: string | undefined): Promise<Principal> {
@@ -47,7 +59,7 @@ export class Authenticator {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match) throw unauthenticated('Send Authorization: Bearer <API key or token>');
     const credential = match[1]!;
-    if (this.jwks && JWT_SHAPE.test(credential)) return this.fromJwt(credential);
+    if (this.jwt && JWT_SHAPE.test(credential)) return this.fromJwt(credential);
     const digest = createHash('sha256').update(credential).digest();
     const key = this.keys.find((k) => k.digest.length === digest.length && timingSafeEqual(k.digest, digest));
     if (!key) throw unauthenticated('The API key or token is not valid');
@@ -55,15 +67,10 @@ export class Authenticator {
   }
 
   private async fromJwt(token: string): Promise<Principal> {
-    const jwt = this.config!.jwt!;
+    const jwt = this.jwt!;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks!, {
-        issuer: jwt.issuer,
-        audience: jwt.audience,
-        algorithms: jwt.algorithms,
-        clockTolerance: jwt.clockToleranceSec,
-      }));
+      payload = await this.verify(token);
     } catch (error) {
       // jose's codes say why (expired, wrong audience...) without revealing the token.
       throw unauthenticated(`The token was refused (${(error as { code?: string }).code ?? 'invalid'})`);

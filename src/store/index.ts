@@ -1,11 +1,9 @@
 export * from './types.ts';
 export { SqliteStore } from './sqlite-store.ts';
-export { PostgresStore } from './postgres-store.ts';
 export { verifyChain, auditHash, toStoredFields, GENESIS_HASH, BROKEN_LIMIT, type StoredAuditFields, type StoredAuditLink } from './audit-chain.ts';
 export { AUDIT_KEY_ENV, auditKey, issueCheckpoint, signCheckpoint, verifyAgainstCheckpoint } from './audit-checkpoint.ts';
 export { claimDataDir, DataDirInUse } from './data-dir.ts';
 
-import { PostgresStore } from './postgres-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { GatewayStore } from './types.ts';
 
@@ -16,6 +14,10 @@ export const isPostgresUrl = (url: string | undefined): url is string => Boolean
 export const sqliteStorePath = (url: string | undefined, defaultPath: string) => url?.replace(/^sqlite:/, '') || defaultPath;
 
 export async function openStore(url: string | undefined, defaultSqlitePath: string, options: { poolSize?: number } = {}): Promise<GatewayStore> {
-  if (isPostgresUrl(url)) return PostgresStore.open(url, options);
+  if (isPostgresUrl(url)) {
+    // pg loads only for a PostgreSQL store: the embedded default never pays for it (import PostgresStore from ./postgres-store.ts).
+    const { PostgresStore } = await import('./postgres-store.ts');
+    return PostgresStore.open(url, options);
+  }
   return new SqliteStore(sqliteStorePath(url, defaultSqlitePath));
 }

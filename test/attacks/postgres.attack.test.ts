@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { RegistrySet, Stage, enforceInputRules } from '../../src/core/index.ts';
-import { PostgresStore } from '../../src/store/index.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { createWorkflows } from '../../src/workflows/services.ts';
 import { as } from '../support/callers.ts';
 import { isolatedPostgres } from '../support/postgres.ts';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { PostgresStore, SqliteStore, type GatewayStore } from '../../src/store/index.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { SqliteStore, type GatewayStore } from '../../src/store/index.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
 
 /** One store's database, reached behind the store's back as an attacker with database access would. */

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Stage } from '../../src/core/index.ts';
-import { ApprovalStatus, PostgresStore, SqliteStore, type GatewayStore } from '../../src/store/index.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { ApprovalStatus, SqliteStore, type GatewayStore } from '../../src/store/index.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
 
 interface Backend {

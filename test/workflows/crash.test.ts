@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { Stage } from '../../src/core/index.ts';
-import { PostgresStore, SqliteStore, type AuditEvent, type GatewayStore } from '../../src/store/index.ts';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { SqliteStore, type AuditEvent, type GatewayStore } from '../../src/store/index.ts';
 import { graphql, startGatewayProcess } from '../support/gateway-process.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
+import { scaled } from '../support/time-scale.ts';
 
 const MODELS = 6;
 const VERSIONS = 5;
@@ -86,7 +88,7 @@ function defineCrashSuite(label: string, storeConfig: (dir: string) => Promise<{
         await registry.close();
         await state.close();
       }
-    }, 240_000);
+    }, scaled(240_000));
   });
 }
 
