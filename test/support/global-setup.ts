@@ -14,9 +14,16 @@ let moto: MotoServer | undefined;
 
 /** Starts the peers every test file shares; a peer that cannot start fails the run. */
 export async function setup(project: TestProject): Promise<void> {
-  [mlflow, moto] = await Promise.all([startMlflowServer(), startMotoServer()]);
-  project.provide('mlflowUrl', mlflow.url);
-  project.provide('motoUrl', moto.url);
+  const [started, startedMoto] = await Promise.allSettled([startMlflowServer(), startMotoServer()]);
+  mlflow = started.status === 'fulfilled' ? started.value : undefined;
+  moto = startedMoto.status === 'fulfilled' ? startedMoto.value : undefined;
+  // One peer failed: stop the other before failing the run, so no peer outlives it.
+  if (started.status === 'rejected' || startedMoto.status === 'rejected') {
+    await teardown();
+    throw started.status === 'rejected' ? started.reason : (startedMoto as PromiseRejectedResult).reason;
+  }
+  project.provide('mlflowUrl', mlflow!.url);
+  project.provide('motoUrl', moto!.url);
 }
 
 export async function teardown(): Promise<void> {

@@ -13,7 +13,15 @@ export interface PeerProcess {
  * to explain a failed start. The pipes are drained for the process's whole life.
  */
 export async function startPeerProcess(label: string, command: string, args: string[], readyUrl: string, options: SpawnOptions = {}): Promise<PeerProcess> {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a peer that must be killed (MLflow's uvicorn and job runners) takes its children along, no orphans.
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -25,9 +33,10 @@ export async function startPeerProcess(label: string, command: string, args: str
     exited = `${label} exited (code ${code}, signal ${signal}) before it was ready:\n${output}`;
   });
   try {
-    await waitForHttp(readyUrl, 120_000, () => exited);
+    // A hang guard only (a dead peer fails at once): MLflow's first start creates its database, minutes on a loaded machine.
+    await waitForHttp(readyUrl, 300_000, () => exited);
   } catch (error) {
-    child.kill('SIGKILL');
+    killGroup();
     throw new Error(`Could not start ${label} for the tests: ${(error as Error).message}\n${output}`);
   }
   return {
@@ -41,7 +50,7 @@ export async function startPeerProcess(label: string, command: string, args: str
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), scaled(5_000));
+      const timer = setTimeout(killGroup, scaled(5_000));
       await gone;
       clearTimeout(timer);
     },
