@@ -6,6 +6,7 @@ import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
 import { ErrorCode, Stage, enforceInputRules, versionKeyId, type RegistryAdapter } from '../../src/core/index.ts';
 import { expectCode } from '../contract/adapter-contract.ts';
 import { freePort } from '../support/peers/free-port.ts';
+import { scaled } from '../support/time-scale.ts';
 
 /** The MLflow adapter against the real server, counting every HTTP request it sends. */
 function countedRegistry(stageMode: 'stages' | 'aliases' = 'stages') {
@@ -92,7 +93,8 @@ describe('MLflow adapter against a real server', () => {
     // The experiment list is read once and then cached.
     expect(subject.requests.filter((r) => r !== 'POST experiments/search')).toEqual(['POST runs/search']);
     expect(metrics.get(versionKeyId({ name: model, version: '7' }))).toEqual({ metrics: { accuracy: 0.07, loss: 1 / 7 }, params: { i: '7' } });
-  });
+    // 30 registrations with runs and metrics: over 60 s against MLflow on a loaded machine.
+  }, scaled(300_000));
 
   it('looks the run up when only the version is known', async () => {
     const model = name('metrics');

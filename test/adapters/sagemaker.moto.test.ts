@@ -7,6 +7,7 @@ import { defineAdapterContractSuite, expectCode } from '../contract/adapter-cont
 import { defineWorkflowSuite } from '../workflows/workflow-suite.ts';
 import { defineFuzzSuite } from '../contract/fuzz-suite.ts';
 import { defineReadCostSuite } from '../graphql/read-cost-suite.ts';
+import { scaled } from '../support/time-scale.ts';
 
 /** The SageMaker adapter against moto_server (one file, so a reset never hits another suite). */
 const motoAdapter = (id = 'sagemaker') =>
@@ -16,6 +17,8 @@ const motoAdapter = (id = 'sagemaker') =>
     endpoint: inject('motoUrl'),
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: 1,
+    // moto is slow on a loaded machine: the SDK's default 10 s request timeout failed contract tests there. Timeouts have their own tests.
+    timeoutMs: scaled(60_000),
   });
 
 beforeAll(async () => {
