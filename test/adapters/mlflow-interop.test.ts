@@ -33,7 +33,7 @@ describe('interop with the official MLflow Python client', () => {
   let test: TestGateway;
 
   beforeAll(async () => {
-    test = await startTestGateway({ adapters: () => [new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl') })] });
+    test = await startTestGateway({ adapters: () => [new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl'), timeoutMs: scaled(60_000) })] });
   });
   afterAll(() => test?.stop());
 

@@ -3,16 +3,17 @@ import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
 import { defineAdapterContractSuite } from '../contract/adapter-contract.ts';
 import { defineFuzzSuite } from '../contract/fuzz-suite.ts';
 import { defineReadCostSuite } from '../graphql/read-cost-suite.ts';
+import { scaled } from '../support/time-scale.ts';
 
 for (const stageMode of ['stages', 'aliases'] as const) {
   defineAdapterContractSuite(`mlflow (real server, stageMode ${stageMode})`, async () => {
-    const adapter = new MlflowRegistry({ id: `mlflow-${stageMode}`, trackingUri: inject('mlflowUrl'), stageMode });
+    const adapter = new MlflowRegistry({ id: `mlflow-${stageMode}`, trackingUri: inject('mlflowUrl'), timeoutMs: scaled(60_000), stageMode });
     return { adapter, teardown: () => adapter.close() };
   });
 }
 
 defineFuzzSuite('mlflow (real server)', async () => {
-  const adapter = new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl') });
+  const adapter = new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl'), timeoutMs: scaled(60_000) });
   return { adapter, teardown: () => adapter.close() };
 });
 
@@ -23,7 +24,7 @@ defineReadCostSuite(
     const calls: string[] = [];
     const adapter = new MlflowRegistry({
       id: 'mlflow-cost',
-      trackingUri: inject('mlflowUrl'),
+      trackingUri: inject('mlflowUrl'), timeoutMs: scaled(60_000),
       onRequest: (method, path) => calls.push(`${method} ${path.split('?')[0]}`),
     });
     return { adapter, backend: { calls }, teardown: () => adapter.close() };

@@ -13,7 +13,7 @@ function countedRegistry(stageMode: 'stages' | 'aliases' = 'stages') {
   const requests: string[] = [];
   const adapter = new MlflowRegistry({
     id: 'mlflow',
-    trackingUri: inject('mlflowUrl'),
+    trackingUri: inject('mlflowUrl'), timeoutMs: scaled(60_000),
     stageMode,
     onRequest: (method, path) => requests.push(`${method} ${path.split('?')[0]}`),
   });
@@ -272,7 +272,7 @@ describe('MLflow through the gateway', () => {
       if (path.startsWith('runs/get')) runIdsRead.push(new URLSearchParams(path.split('?')[1]).get('run_id')!);
     };
     const test = await startTestGateway({
-      adapters: () => [new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl'), onRequest })],
+      adapters: () => [new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl'), timeoutMs: scaled(60_000), onRequest })],
     });
     try {
       await test.gateway.registries.get().createModel({ name: model });

@@ -21,7 +21,7 @@ describe('backend faults through the gateway', () => {
     test = await startTestGateway({
       adapters: (dir) => [
         withResilience(new LocalRegistry({ id: 'local', path: join(dir, 'local.db') }), resilient),
-        withResilience(new MlflowRegistry({ id: 'mlflow', trackingUri: mlflow.url, readAttempts: 2, timeoutMs: 15_000 }), resilient),
+        withResilience(new MlflowRegistry({ id: 'mlflow', trackingUri: mlflow.url, readAttempts: 2, timeoutMs: scaled(15_000) }), resilient),
         withResilience(new MlflowRegistry({ id: 'gone', trackingUri: `http://127.0.0.1:${closed}`, readAttempts: 1 }), resilient),
       ],
     });

@@ -5,10 +5,11 @@ import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
 import { ErrorCode, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
 import { compareVersions } from '../../src/workflows/compare.ts';
 import { expectCode } from '../contract/adapter-contract.ts';
+import { scaled } from '../support/time-scale.ts';
 
 const backends: [string, () => RegistryAdapter][] = [
   ['local', () => new LocalRegistry({ id: 'local', path: ':memory:' })],
-  ['mlflow', () => new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl') })],
+  ['mlflow', () => new MlflowRegistry({ id: 'mlflow', trackingUri: inject('mlflowUrl'), timeoutMs: scaled(60_000) })],
 ];
 
 describe.each(backends)('compareVersions on %s', (_label, create) => {
