@@ -13,6 +13,7 @@ import {
   type CreateVersion,
   type RegistryAdapter,
 } from '../../src/core/index.ts';
+import { defineCardContract } from './card-contract.ts';
 
 export interface ContractSubject {
   adapter: RegistryAdapter;
@@ -566,6 +567,8 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         expect(await registry.getModel(unique('nanmetric'))).toBeNull();
       });
     });
+
+    defineCardContract({ registry: () => registry, unique, register });
 
     describe('errors', () => {
       it('names the registry on every error it raises', async () => {
