@@ -1,5 +1,5 @@
 import { callView, type RegistryAdapter } from './adapter.ts';
-import { emptyRecord, isUnread, versionKeyId, type MetricSource, type MetricsRef, type ReadShape, type Tags, type VersionMetrics } from './model.ts';
+import { UNREAD, emptyRecord, isUnread, versionKeyId, type MetricSource, type MetricsRef, type ReadShape, type Tags, type VersionMetrics } from './model.ts';
 
 export interface MetricSourcing {
   /** Sources in order of precedence: where both hold a metric, the first one listed wins. */
@@ -32,12 +32,11 @@ export function withMetricSources(adapter: RegistryAdapter, sourcing: MetricSour
   if (usesRun && !usesTags) return adapter;
 
   const getMetrics = async (refs: readonly MetricsRef[], shape?: ReadShape): Promise<Map<string, VersionMetrics>> => {
-    const wantsMetrics = !shape || shape.includes('metrics');
-    const [run, tags] = await Promise.all([
-      // Params live only with the run; without the run source they are still read from it.
-      usesRun || !wantsMetrics || !shape || shape.includes('params') ? adapter.getMetrics(refs, shape) : Promise.resolve(new Map<string, VersionMetrics>()),
-      wantsMetrics ? tagsOf(adapter, refs) : Promise.resolve(new Map<string, Tags>()),
-    ]);
+    // A read of params alone is the backend's; its UNREAD metrics marker must reach the caller as it is.
+    if (shape && !shape.includes('metrics')) return adapter.getMetrics(refs, shape);
+    // Params live only in the backend's store: it is read for them even when its metrics do not count.
+    const readsBackend = usesRun || !shape || shape.includes('params');
+    const [run, tags] = await Promise.all([readsBackend ? adapter.getMetrics(refs, shape) : Promise.resolve(new Map<string, VersionMetrics>()), tagsOf(adapter, refs)]);
     const result = new Map<string, VersionMetrics>();
     for (const ref of refs) {
       const id = versionKeyId(ref);
@@ -48,13 +47,13 @@ export function withMetricSources(adapter: RegistryAdapter, sourcing: MetricSour
       const sources = emptyRecord<MetricSource>();
       // Lowest precedence first, so the first listed source writes last and wins.
       for (const source of [...sourcing.sources].reverse()) {
-        const values = source === 'run' ? fromRun : fromTags;
-        for (const [key, value] of Object.entries(values)) {
+        for (const [key, value] of Object.entries(source === 'run' ? fromRun : fromTags)) {
           metrics[key] = value;
           sources[key] = source === 'run' ? 'RUN' : 'TAGS';
         }
       }
-      if (own || Object.keys(metrics).length) result.set(id, { metrics, params: own?.params ?? emptyRecord(), sources });
+      const params = own?.params ?? (readsBackend ? emptyRecord<string>() : UNREAD.params);
+      if (own || Object.keys(metrics).length) result.set(id, { metrics, params, sources });
     }
     return result;
   };
