@@ -25,6 +25,9 @@ export const FULL_CARD = (): ModelCard => ({
   parentVersion: 'mlflow:models:/churn/3',
 });
 
+/** Peers on a busy machine answer slowly; each case makes a dozen calls. */
+const SLOW = 120_000;
+
 interface CardContext {
   registry: () => RegistryAdapter;
   unique: (label: string) => string;
@@ -49,14 +52,14 @@ export function defineCardContract({ registry, unique, register }: CardContext):
       expect(listed.card).toEqual(FULL_CARD());
       const view = readCard(read!);
       expect(view.lineage).toEqual({ runId: null, trainingData: 's3://données/churn/2024-q1.parquet', dataVersion: 'v2.1', codeVersion: '9f2c1e7', parentVersion: 'mlflow:models:/churn/3' });
-    });
+    }, SLOW);
 
     it('has no card when none was given', async () => {
       const name = unique('card-none');
       const created = await register({ name, createModel: {} });
       expect(created.card ?? null).toBeNull();
       expect(readCard(created).training.framework).toBeNull();
-    });
+    }, SLOW);
 
     it('replaces the card with updateCard where the backend allows it, and refuses clearly where it does not', async () => {
       const name = unique('card-update');
@@ -79,7 +82,7 @@ export function defineCardContract({ registry, unique, register }: CardContext):
       const cleared = await registry().updateCard(key, null);
       expect(cleared.card ?? null).toBeNull();
       await expectCode(registry().updateCard({ name, version: '999' }, next), ErrorCode.NOT_FOUND);
-    });
+    }, SLOW);
 
     it('holds a card field as long as the backend declares, and refuses a longer one with INVALID_INPUT before anything is written', async () => {
       const limit = Math.min(registry().capabilities().limits.cardValue?.maxLength ?? 1000, 1000);
@@ -92,7 +95,7 @@ export function defineCardContract({ registry, unique, register }: CardContext):
       expect(error.message).toMatch(/trainingData/);
       expect(error.details).toMatchObject({ limit });
       expect(await versionCount(name)).toBe(2);
-    });
+    }, SLOW);
 
     it('refuses malformed cards with INVALID_INPUT and creates nothing', async () => {
       const name = unique('card-bad');
@@ -109,7 +112,7 @@ export function defineCardContract({ registry, unique, register }: CardContext):
       ];
       for (const card of bad) await expectCode(register({ name, card }), ErrorCode.INVALID_INPUT);
       expect(await versionCount(name)).toBe(1);
-    });
+    }, SLOW);
 
     it('keeps a card with many dependencies within the backend\'s entry limit, INVALID_INPUT beyond it', async () => {
       const name = unique('card-many');
@@ -123,6 +126,6 @@ export function defineCardContract({ registry, unique, register }: CardContext):
       } else {
         expect((await register({ name, card: many })).card!.dependencies).toHaveLength(60);
       }
-    });
+    }, SLOW);
   });
 }
