@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import {
   AuditLogDocument,
+  BestVersionDocument,
   CompareVersionsDocument,
   EvaluateGatesDocument,
   GatewayError,
@@ -160,5 +161,25 @@ describe('the model card over GraphQL', () => {
     await client.request(SetTagsDocument, { name: 'CardTags', version: registerVersion.version, tags: [{ key: 'metric_recall', value: '0.7' }] });
     const read = (await client.request(GetVersionCardDocument, { name: 'CardTags', version: registerVersion.version })).modelVersion!;
     expect(read.metrics).toEqual([{ key: 'recall', value: 0.7, source: 'TAGS' }]);
+  });
+
+  it('applies two concurrent updateCard calls on one version one after the other, losing neither section', async () => {
+    const { registerVersion } = await client.request(RegisterVersionDocument, { name: 'CardRace' });
+    const version = registerVersion.version;
+    await Promise.all([
+      client.request(UpdateCardDocument, { name: 'CardRace', version, card: { training: { framework: 'sklearn' } } }),
+      client.request(UpdateCardDocument, { name: 'CardRace', version, card: { deployment: { endpoint: 'https://serve/race' } } }),
+      client.request(UpdateCardDocument, { name: 'CardRace', version, card: { dependencies: [{ name: 'numpy', version: '1.26.0' }] } }),
+    ]);
+    const read = (await client.request(GetVersionCardDocument, { name: 'CardRace', version })).modelVersion!;
+    expect(read.card.training.framework).toBe('sklearn');
+    expect(read.card.deployment.endpoint).toBe('https://serve/race');
+    expect(read.card.dependencies).toEqual([{ name: 'numpy', version: '1.26.0' }]);
+  });
+
+  it('finds the best version by a metric kept only in tags', async () => {
+    for (const auc of ['0.81', '0.93', '0.88']) await client.request(RegisterVersionDocument, { name: 'CardBest', tags: [{ key: 'metric_auc', value: auc }] });
+    const best = (await client.request(BestVersionDocument, { name: 'CardBest', metric: 'auc' })).bestVersion!;
+    expect(best).toMatchObject({ value: 0.93, version: { version: '2' } });
   });
 });
