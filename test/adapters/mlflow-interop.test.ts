@@ -127,7 +127,7 @@ describe('interop with the official MLflow Python client', () => {
       expect(compared.best[0]).toMatchObject({ metric: 'precision', version });
     });
 
-    it('renders the card as Markdown in the tutorial's layout, with each metric's source', async () => {
+    it("renders the card as Markdown in the tutorial's layout, with each metric's source", async () => {
       const markdown = (await gated.client.request(ModelCardDocument, { name: tutorialModel, version })).modelCard!;
       expect(markdown).toContain(`# ${tutorialModel} v${version}`);
       expect(markdown).toContain('- Framework: sklearn');
