@@ -3,6 +3,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   DEFAULT_LIMITS,
+  cardToJson,
+  isEmptyCard,
+  type ModelCard,
   EMPTY_METRICS,
   EXCLUSIVE_STAGES,
   Stage,
@@ -60,11 +63,15 @@ const CAPABILITIES: Capabilities = {
   modelRename: true,
   versionSourceRequired: false,
   versionDescriptionMutable: true,
+  cardMutable: true,
   limits: DEFAULT_LIMITS,
 };
 
 const VERSION_COLUMNS =
-  'v.model_id, m.name, v.version, v.stage, v.description, v.source, v.run_id, v.status, v.created_at, v.updated_at, v.created_by, v.semver, v.signature';
+  'v.model_id, m.name, v.version, v.stage, v.description, v.source, v.run_id, v.status, v.created_at, v.updated_at, v.created_by, v.semver, v.signature, v.card';
+
+/** The card column: JSON entries, NULL when the card holds nothing. */
+const cardColumn = (card: ModelCard | null | undefined): string | null => (card && !isEmptyCard(card) ? JSON.stringify(cardToJson(card)) : null);
 
 type ModelCursor = { name: string };
 type VersionCursor = { version: number };
@@ -250,10 +257,10 @@ export class LocalRegistry implements RegistryAdapter {
           'UPDATE models SET next_version = next_version + 1, updated_at = ? WHERE id = ? RETURNING next_version - 1 AS next_version',
         ).get(now, model.id) as { next_version: number };
         this.sql(
-          `INSERT INTO versions (model_id, version, description, source, run_id, created_at, updated_at, created_by, semver, signature)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO versions (model_id, version, description, source, run_id, created_at, updated_at, created_by, semver, signature, card)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(model.id, number, input.description ?? null, input.source ?? null, input.runId ?? null, now, now, input.createdBy ?? null,
-          input.semver ?? null, input.signature ? JSON.stringify(input.signature) : null);
+          input.semver ?? null, input.signature ? JSON.stringify(input.signature) : null, cardColumn(input.card));
         this.writeVersionValues('version_tags', model.id, number, input.tags ?? {});
         this.writeVersionValues('metrics', model.id, number, input.metrics ?? {});
         this.writeVersionValues('params', model.id, number, input.params ?? {});
@@ -273,6 +280,12 @@ export class LocalRegistry implements RegistryAdapter {
         version,
       );
     }
+    return this.requireVersion(key);
+  }
+
+  async updateCard(key: VersionKey, card: ModelCard | null): Promise<ModelVersion> {
+    const { modelId, version } = this.requireVersionRow(key);
+    this.sql('UPDATE versions SET card = ?, updated_at = ? WHERE model_id = ? AND version = ?').run(cardColumn(card), Date.now(), modelId, version);
     return this.requireVersion(key);
   }
 

@@ -80,6 +80,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE versions ADD COLUMN semver TEXT;
   ALTER TABLE versions ADD COLUMN signature TEXT;
   `,
+  `
+  -- the model card as JSON entries (training.*, dependencies.*, deployment.*, lineage.*)
+  ALTER TABLE versions ADD COLUMN card TEXT;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, emptyRecord, type Alias, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, type Alias, type Model, type ModelVersion, type Tags, parseSignature, cardFromJson } from '../../src/core/index.ts';
 
 export interface ModelRow {
   id: number;
@@ -22,6 +22,7 @@ export interface VersionRow {
   created_by: string | null;
   semver: string | null;
   signature: string | null;
+  card: string | null;
 }
 
 export interface KeyValueRow {
@@ -73,5 +74,6 @@ export function toVersion(registry: string, row: VersionRow, tags: Tags, aliases
     createdBy: row.created_by,
     semver: row.semver,
     signature: parseSignature(row.signature),
+    card: row.card ? cardFromJson(JSON.parse(row.card)) : null,
   };
 }

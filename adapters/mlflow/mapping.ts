@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, emptyRecord, type Model, type ModelVersion, type Tags, parseSignature } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, type Model, type ModelVersion, type Tags, parseSignature, cardFromEntries, recordFrom } from '../../src/core/index.ts';
 
 /* JSON shapes of MLflow's REST API (mlflow/protos/model_registry.proto, service.proto). */
 
@@ -42,6 +42,8 @@ export interface MlflowRun {
 /** Version tags holding the semantic version and the signature (JSON); shown as fields, not tags. */
 export const SEMVER_TAG = 'modelgate.semver';
 export const SIGNATURE_TAG = 'modelgate.signature';
+/** Version tags `modelgate.card.<entry>` hold the model card, one native tag per field (readable in MLflow's UI). */
+export const CARD_TAG_PREFIX = 'modelgate.card.';
 
 /** In `aliases` stage mode, a version's stage lives in this tag (absent means NONE). */
 export const STAGE_TAG = 'modelgate.stage';
@@ -112,13 +114,14 @@ export function toVersion(registry: string, version: MlflowModelVersion, mode: S
     source: text(version.source),
     runId: text(version.run_id),
     status: toStatus(version.status),
-    tags: toTags(version.tags, SEMVER_TAG, SIGNATURE_TAG, ...(mode === 'aliases' ? [STAGE_TAG] : [])),
+    tags: toTags(version.tags?.filter((t) => !t.key.startsWith(CARD_TAG_PREFIX)), SEMVER_TAG, SIGNATURE_TAG, ...(mode === 'aliases' ? [STAGE_TAG] : [])),
     aliases: [...(version.aliases ?? [])].sort(),
     createdAt: time(version.creation_timestamp),
     updatedAt: time(version.last_updated_timestamp ?? version.creation_timestamp),
     createdBy: text(version.user_id),
     semver: version.tags?.find((t) => t.key === SEMVER_TAG)?.value ?? null,
     signature: parseSignature(version.tags?.find((t) => t.key === SIGNATURE_TAG)?.value),
+    card: cardFromEntries(recordFrom((version.tags ?? []).filter((t) => t.key.startsWith(CARD_TAG_PREFIX)).map((t) => [t.key, t.value])), CARD_TAG_PREFIX),
   };
 }
 

@@ -5,6 +5,8 @@ import {
   RegistryError,
   Stage,
   VersionOrder,
+  cardEntries,
+  type ModelCard,
   decodeCursor,
   encodeCursor,
   invalidInput,
@@ -44,6 +46,7 @@ import { and, nameContains, nameEquals, namePrefix, tagEquals, type NameFilter }
 import { MlflowHttp, type MlflowAuth } from './http.ts';
 import {
   SEMVER_TAG,
+  CARD_TAG_PREFIX,
   SIGNATURE_TAG,
   STAGE_ALIASES,
   STAGE_TAG,
@@ -125,6 +128,7 @@ export class MlflowRegistry implements RegistryAdapter {
       modelRename: true,
       versionSourceRequired: true,
       versionDescriptionMutable: true,
+      cardMutable: true,
       limits: DEFAULT_LIMITS,
     };
   }
@@ -292,6 +296,7 @@ export class MlflowRegistry implements RegistryAdapter {
         ...input.tags,
         ...(input.semver ? { [SEMVER_TAG]: input.semver } : {}),
         ...(input.signature ? { [SIGNATURE_TAG]: JSON.stringify(input.signature) } : {}),
+        ...cardTags(input.card),
       }),
     });
     return toVersion(this.id, model_version, this.mode);
@@ -305,6 +310,19 @@ export class MlflowRegistry implements RegistryAdapter {
         description: patch.description ?? '',
       });
       return toVersion(this.id, model_version, this.mode);
+    }
+    return this.requireVersion(key);
+  }
+
+  async updateCard(key: VersionKey, card: ModelCard | null): Promise<ModelVersion> {
+    const current = await this.requireVersion(key);
+    const before = cardTags(current.card);
+    const after = cardTags(card);
+    for (const [tag, value] of Object.entries(after)) {
+      if (before[tag] !== value) await this.http.post('model-versions/set-tag', { name: key.name, version: key.version, key: tag, value });
+    }
+    for (const tag of Object.keys(before).filter((k) => !Object.hasOwn(after, k))) {
+      await this.http.delete('model-versions/delete-tag', { name: key.name, version: key.version, key: tag });
     }
     return this.requireVersion(key);
   }
@@ -331,6 +349,8 @@ export class MlflowRegistry implements RegistryAdapter {
       }
       const fixed = [SEMVER_TAG, SIGNATURE_TAG].find((key) => Object.hasOwn(set, key) || remove.includes(key));
       if (fixed) throw invalidInput(`Tag '${fixed}' is set once, at registration`);
+      const card = [...Object.keys(set), ...remove].find((key) => key.startsWith(CARD_TAG_PREFIX));
+      if (card) throw invalidInput(`Tag '${card}' holds the model card; use updateCard`, { field: 'tags' });
       for (const [key, value] of Object.entries(set)) {
         await this.http.post('model-versions/set-tag', { name: target.name, version: target.version, key, value });
       }
@@ -669,3 +689,7 @@ function runMetrics(run: MlflowRun): VersionMetrics {
   for (const param of run.data?.params ?? []) params[param.key] = param.value;
   return { metrics, params };
 }
+
+/** The card as version tags `modelgate.card.<entry>`; none for an empty card. */
+const cardTags = (card: ModelCard | null | undefined): Record<string, string> =>
+  card ? Object.fromEntries(Object.entries(cardEntries(card)).map(([key, value]) => [CARD_TAG_PREFIX + key, value])) : {};

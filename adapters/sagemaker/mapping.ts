@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, emptyMetrics, emptyRecord, invalidInput, type ModelVersion, type Signature, type SignatureField, type Tags, type VersionMetrics, parseSignature } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyMetrics, emptyRecord, invalidInput, type ModelVersion, type Signature, type SignatureField, type Tags, type VersionMetrics, parseSignature, cardEntries, cardFromEntries, type ModelCard } from '../../src/core/index.ts';
 
 /* CustomerMetadataProperties keys modelgate writes next to the user's tags. */
 export const META = {
@@ -14,6 +14,8 @@ export const META = {
   description: 'modelgate.description',
   metric: 'metric.',
   param: 'param.',
+  /** The model card, one entry per field: `modelgate.card.training.framework`, `modelgate.card.dependencies.sklearn`, ... */
+  card: 'modelgate.card.',
 } as const;
 
 /** Group tags that hold an alias: `modelgate.alias.<alias>` = version. */
@@ -28,6 +30,7 @@ export const isReservedKey = (key: string): boolean =>
   key === META.signature ||
   key === META.description ||
   key.startsWith(META.signaturePart) ||
+  key.startsWith(META.card) ||
   key.startsWith(META.metric) ||
   key.startsWith(META.param);
 
@@ -92,6 +95,7 @@ export function toVersion(registry: string, name: string, pkg: PackageDescriptio
     createdBy: pkg.CreatedBy?.UserProfileName ?? pkg.CreatedBy?.IamIdentity?.Arn ?? null,
     semver: meta[META.semver] || null,
     signature: readSignature(meta),
+    card: cardFromEntries(meta, META.card),
     native: { modelPackageArn: pkg.ModelPackageArn ?? '', approvalStatus: pkg.ModelApprovalStatus ?? '' },
   };
 }
@@ -183,4 +187,19 @@ export function readSignature(meta: Record<string, string>): Signature | null {
   } catch {
     return null;
   }
+}
+
+/** The card as metadata entries; a field over the value limit is INVALID_INPUT naming the field and the limit. */
+export function cardMetadata(card: ModelCard | null | undefined, limits: { key: number; value: number }): Record<string, string> {
+  const entries: Record<string, string> = {};
+  for (const [field, value] of Object.entries(card ? cardEntries(card) : {})) {
+    if (META.card.length + field.length > limits.key) {
+      throw invalidInput(`Card field '${field.slice(0, 40)}' makes a SageMaker metadata key longer than ${limits.key} characters`, { field: `card.${field}`, limit: limits.key });
+    }
+    if (value.length > limits.value) {
+      throw invalidInput(`Card field '${field}' is ${value.length} characters; SageMaker keeps it in one metadata entry of at most ${limits.value}`, { field: `card.${field}`, limit: limits.value });
+    }
+    entries[META.card + field] = value;
+  }
+  return entries;
 }

@@ -45,6 +45,7 @@ import {
   type ModelPatch,
   type ModelQuery,
   type ModelVersion,
+  type ModelCard,
   type Page,
   type PageRequest,
   type RegistryAdapter,
@@ -58,7 +59,7 @@ import {
   recordFrom,
 } from '../../src/core/index.ts';
 import { mapAwsError } from './errors.ts';
-import { ALIAS_TAG, META, STAGE_WRITE, descriptionEntry, isReservedKey, readMetrics, signatureEntries, toVersion, type PackageDescription } from './mapping.ts';
+import { ALIAS_TAG, META, STAGE_WRITE, cardMetadata, descriptionEntry, isReservedKey, readMetrics, signatureEntries, toVersion, type PackageDescription } from './mapping.ts';
 
 export interface SageMakerRegistryOptions {
   id: string;
@@ -85,6 +86,8 @@ export const SAGEMAKER_LIMITS = {
   tagKey: 128,
   tagValue: 256,
 } as const;
+
+const CARD_LIMITS = { key: SAGEMAKER_LIMITS.metadataKey, value: SAGEMAKER_LIMITS.metadataValue };
 
 const GROUP_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const GROUP_NAME_RULE = 'letters, digits and hyphens, starting and ending with a letter or digit, at most 63 (SageMaker)';
@@ -136,6 +139,7 @@ export class SageMakerRegistry implements RegistryAdapter {
       modelRename: false,
       versionSourceRequired: false,
       versionDescriptionMutable: true,
+      cardMutable: true,
       limits: {
         modelName: { maxLength: SAGEMAKER_LIMITS.groupName, pattern: GROUP_NAME, rule: GROUP_NAME_RULE },
         tagKey: { maxLength: SAGEMAKER_LIMITS.tagKey, pattern: /^[\p{L}\p{N}_\-./: ]+$/u, rule: 'letters, digits, _ - . / : and space, at most 128 (SageMaker)' },
@@ -146,6 +150,7 @@ export class SageMakerRegistry implements RegistryAdapter {
           rule: `at most ${SAGEMAKER_LIMITS.descriptionEntry} characters (SageMaker metadata entry ${META.description})`,
         },
         source: { maxLength: SAGEMAKER_LIMITS.metadataValue },
+        cardValue: { maxLength: SAGEMAKER_LIMITS.metadataValue, rule: 'each card field in one metadata entry of at most 256 characters (SageMaker CustomerMetadataProperties)' },
         maxVersionTags: SAGEMAKER_LIMITS.metadataEntries,
       },
     };
@@ -328,6 +333,7 @@ export class SageMakerRegistry implements RegistryAdapter {
     if (input.signature) Object.assign(metadata, signatureEntries(input.signature, SAGEMAKER_LIMITS.metadataValue));
     for (const [key, value] of Object.entries(input.metrics ?? {})) metadata[META.metric + key] = String(value);
     for (const [key, value] of Object.entries(input.params ?? {})) metadata[META.param + key] = value;
+    Object.assign(metadata, cardMetadata(input.card, CARD_LIMITS));
     checkMetadata(metadata);
     const write = STAGE_WRITE[Stage.NONE];
     const { ModelPackageArn } = await this.call<CreateModelPackageCommandOutput>(
@@ -357,6 +363,19 @@ export class SageMakerRegistry implements RegistryAdapter {
     for (const removed of change.remove) delete metadata[removed];
     checkMetadata(metadata);
     await this.update(pkg, { metadata, removed: change.remove.filter((k) => Object.hasOwn(pkg.CustomerMetadataProperties ?? {}, k)) });
+    return this.requireVersion(key);
+  }
+
+  /** The card's entries replace the old ones in one UpdateModelPackage; the 50-entry limit counts them with everything else. */
+  async updateCard(key: VersionKey, card: ModelCard | null): Promise<ModelVersion> {
+    const { pkg } = await this.requirePackage(key);
+    const entries = cardMetadata(card, CARD_LIMITS);
+    const current = pkg.CustomerMetadataProperties ?? {};
+    const metadata = recordFrom(Object.entries(current).filter(([k]) => !k.startsWith(META.card)));
+    Object.assign(metadata, entries);
+    checkMetadata(metadata);
+    const removed = Object.keys(current).filter((k) => k.startsWith(META.card) && !Object.hasOwn(entries, k));
+    await this.update(pkg, { metadata, removed });
     return this.requireVersion(key);
   }
 
@@ -562,7 +581,7 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   private refuseReservedVersionTags(keys: readonly string[]): void {
     const reserved = keys.find(isReservedKey);
-    if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps stage, source, run id, semver, signature, description, metrics and params there`);
+    if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps stage, source, run id, semver, signature, description, card, metrics and params there`);
   }
 
   private refuseReservedModelTags(keys: readonly string[]): void {

@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, emptyRecord, recordFrom, type ModelVersion, type Signature, type Tags } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, recordFrom, type ModelVersion, type Signature, type Tags, cardFromJson } from '../../src/core/index.ts';
 
 /* How modelgate's concepts live in Vertex labels and aliases. */
 
@@ -103,7 +103,7 @@ export function modelLabels(labels: Record<string, string> | null | undefined): 
 }
 
 export function toVersion(registry: string, model: VertexModel): ModelVersion {
-  const metadata = fromValue(model.metadata) as { modelgate?: { runId?: string; semver?: string; signature?: Signature } } | null;
+  const metadata = fromValue(model.metadata) as { modelgate?: { runId?: string; semver?: string; signature?: Signature; card?: unknown } } | null;
   return {
     registry,
     name: model.displayName ?? '',
@@ -120,6 +120,7 @@ export function toVersion(registry: string, model: VertexModel): ModelVersion {
     createdBy: null,
     semver: metadata?.modelgate?.semver ?? null,
     signature: metadata?.modelgate?.signature ?? null,
+    card: cardFromJson(metadata?.modelgate?.card),
     native: { modelResourceName: model.name ?? '', isDefaultVersion: String((model.versionAliases ?? []).includes(DEFAULT_ALIAS)) },
   };
 }

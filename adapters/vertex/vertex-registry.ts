@@ -8,6 +8,9 @@ import {
   encodeCursor,
   invalidInput,
   isRegistryError,
+  isEmptyCard,
+  cardToJson,
+  type ModelCard,
   isVersionKey,
   mapBounded,
   pageByTokens,
@@ -122,6 +125,7 @@ export class VertexRegistry implements RegistryAdapter {
       modelRename: true,
       versionSourceRequired: false,
       versionDescriptionMutable: true,
+      cardMutable: false,
       limits: {
         modelName: { maxLength: 128 },
         tagKey: {
@@ -272,8 +276,8 @@ export class VertexRegistry implements RegistryAdapter {
             labels,
             // Set once at upload: run id, semantic version and signature travel in the version's metadata struct.
             metadata:
-              input.runId || input.semver || input.signature
-                ? (toValue({ modelgate: { runId: input.runId ?? null, semver: input.semver ?? null, signature: input.signature ?? null } }) as never)
+              input.runId || input.semver || input.signature || !isEmptyCard(input.card)
+                ? (toValue({ modelgate: { runId: input.runId ?? null, semver: input.semver ?? null, signature: input.signature ?? null, ...cardMetadata(input.card) } }) as never)
                 : undefined,
           },
         },
@@ -313,6 +317,12 @@ export class VertexRegistry implements RegistryAdapter {
     const version = await this.fetchVersion(versionName);
     if (!version) throw new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, `Vertex did not return the version it uploaded (${versionName})`);
     return toVersion(this.id, version);
+  }
+
+  /** A version's metadata is immutable on Vertex (capabilities say cardMutable: false; the input rules answer UNSUPPORTED first). */
+  async updateCard(key: VersionKey): Promise<ModelVersion> {
+    await this.requireVersionModel(key);
+    throw new RegistryError(ErrorCode.UNSUPPORTED, 'Vertex keeps a version\'s metadata as uploaded; register a new version with the card');
   }
 
   async updateVersion(key: VersionKey, patch: VersionPatch): Promise<ModelVersion> {
@@ -558,3 +568,6 @@ function matchesModelQuery(model: VertexModel, query: ModelQuery): boolean {
   const tags = splitLabels(model.labels).model;
   return (query.tags ?? []).every((tag) => Object.hasOwn(tags, tag.key) && (tag.value === null || tags[tag.key] === tag.value));
 }
+
+/** The card in the version's metadata struct, `modelgate.card`: one string per field, so it reads back exactly. */
+const cardMetadata = (card: ModelCard | null | undefined): { card?: Record<string, string> } => (card && !isEmptyCard(card) ? { card: cardToJson(card) } : {});

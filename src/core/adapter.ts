@@ -1,3 +1,4 @@
+import type { ModelCard } from './card.ts';
 import type {
   CreateModel,
   CreateVersion,
@@ -79,6 +80,8 @@ export interface RegistryAdapter {
   latestVersions(names: readonly string[], stages: readonly Stage[]): Promise<Map<string, ModelVersion[]>>;
   createVersion(input: CreateVersion): Promise<ModelVersion>;
   updateVersion(key: VersionKey, patch: VersionPatch): Promise<ModelVersion>;
+  /** Replaces the version's stored card (null removes it); UNSUPPORTED where capabilities say `cardMutable: false`. */
+  updateCard(key: VersionKey, card: ModelCard | null): Promise<ModelVersion>;
   /** Where the version's artifacts can be downloaded from (MLflow's get-download-uri). */
   getDownloadUri(key: VersionKey): Promise<string | null>;
   /** Deletes one version; its number is never handed out again. */

@@ -17,6 +17,8 @@ export interface Limits {
   source: TextRule;
   /** A version description changed after registration, when the backend keeps it under a tighter limit (SageMaker: a metadata entry). */
   versionDescriptionChange?: TextRule;
+  /** Longest value of one card field where the backend holds less than the card's own 1000 (SageMaker: a 256-character metadata entry). */
+  cardValue?: TextRule;
   /** Most tags one version may carry, or null when unbounded. */
   maxVersionTags: number | null;
 }
@@ -35,5 +37,7 @@ export interface Capabilities {
   /** A version must name where its artifacts are (MLflow requires `source`). */
   versionSourceRequired: boolean;
   versionDescriptionMutable: boolean;
+  /** updateCard works after registration (false on Vertex: a version's metadata is immutable). */
+  cardMutable: boolean;
   limits: Limits;
 }

@@ -12,3 +12,5 @@ export * from './concurrency.ts';
 export * from './resilience.ts';
 export * from './token-pages.ts';
 export * from './text.ts';
+export * from './card.ts';
+export * from './metric-sources.ts';

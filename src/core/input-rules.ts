@@ -1,7 +1,8 @@
 import type { RegistryAdapter } from './adapter.ts';
 import { isVersionKey } from './adapter.ts';
-import { ErrorCode, isRegistryError, invalidInput } from './errors.ts';
+import { ErrorCode, RegistryError, isRegistryError, invalidInput } from './errors.ts';
 import type { VersionKey } from './model.ts';
+import { checkCard } from './card.ts';
 import {
   checkAlias,
   checkKey,
@@ -104,6 +105,7 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
         checkMetrics(input.metrics ?? {}, input.params ?? {});
         if (input.semver != null) checkSemver(input.semver);
         if (input.signature != null) checkSignature(input.signature);
+        if (input.card != null) checkCard(input.card, limits.cardValue);
         if (input.createModel) {
           checkModelName(input.name, limits.modelName);
           checkDescription(input.createModel.description);
@@ -133,6 +135,17 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
           });
         }
         return adapter.updateVersion(key, patch);
+      }),
+    updateCard: (key, card) =>
+      attribute(() => {
+        checkKeyOf(key);
+        if (card != null) checkCard(card, limits.cardValue);
+        if (!adapter.capabilities().cardMutable) {
+          throw new RegistryError(ErrorCode.UNSUPPORTED, `This registry (${adapter.kind}) keeps a version's card as set at registration; register a new version with the card`, {
+            details: { capability: 'cardMutable' },
+          });
+        }
+        return adapter.updateCard(key, card);
       }),
     getDownloadUri: (key) => attribute(() => (checkKeyOf(key), adapter.getDownloadUri(key))),
     deleteVersion: (key) => attribute(() => (checkKeyOf(key), adapter.deleteVersion(key))),

@@ -1,4 +1,5 @@
 import type { Stage } from './stage.ts';
+import type { ModelCard } from './card.ts';
 
 /** Tags are string maps without a prototype (see `emptyRecord`), so any key round-trips; GraphQL shows them as key/value lists. */
 export type Tags = Record<string, string>;
@@ -77,6 +78,8 @@ export interface ModelVersion {
   /** Semantic version assigned at registration (MAJOR.MINOR.PATCH), or null. */
   semver: string | null;
   signature: Signature | null;
+  /** The stored model card (training, dependencies, deployment, parent); readCard adds what conventions say. Absent: none stored. */
+  card?: ModelCard | null;
   native?: Record<string, string>;
 }
 
@@ -85,12 +88,21 @@ export interface ModelVersion {
  * version, so a backend that keeps metrics on runs (MLflow) need not look it up again;
  * undefined means unknown, null means the version has no run.
  */
-export type MetricsRef = VersionKey & { runId?: string | null };
+export type MetricsRef = VersionKey & {
+  runId?: string | null;
+  /** The version's tags when the caller holds them, so metrics kept in tags need no second read. */
+  tags?: Tags;
+};
+
+/** Where a metric value came from: the backend's own metric store (MLflow run, SageMaker metric entries, Vertex evaluations, local table) or a tag. */
+export type MetricSource = 'RUN' | 'TAGS';
 
 /** Numbers recorded for a version (evaluation results) and the parameters that produced it. */
 export interface VersionMetrics {
   metrics: Record<string, number>;
   params: Record<string, string>;
+  /** Per metric, where its value came from; absent means RUN. */
+  sources?: Record<string, MetricSource>;
 }
 
 /** A string-keyed record without a prototype: `__proto__`, `constructor` or `toString` are keys like any other. */
@@ -130,6 +142,7 @@ export interface CreateVersion {
   createdBy?: string | null;
   semver?: string | null;
   signature?: Signature | null;
+  card?: ModelCard | null;
   /** Create the model with these properties when it does not exist yet (Vertex creates a model with its first version). */
   createModel?: { description?: string | null; tags?: Tags };
 }

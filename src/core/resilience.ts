@@ -19,6 +19,7 @@ const WRITES: ReadonlySet<string> = new Set<keyof RegistryAdapter>([
   'deleteModel',
   'createVersion',
   'updateVersion',
+  'updateCard',
   'deleteVersion',
   'setTags',
   'setAlias',

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './common/enums.ts';
+import { CardResolver } from './card/card.resolver.ts';
 import { CompareResolver } from './compare/compare.resolver.ts';
 import { LifecycleResolver } from './lifecycle/lifecycle.resolver.ts';
 import { ModelResolver } from './model/model.resolver.ts';
@@ -13,7 +14,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The gateway schema, built once per process from the type-graphql classes. */
 export function gatewaySchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver],
+    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver, CardResolver],
     validate: false,
   });
   return built;

@@ -40,8 +40,11 @@ export function modelShape(info: GraphQLResolveInfo): Detail[] {
  * aliases come from its model's (one shared lookup), see the `aliases` field.
  */
 export function versionShape(info: GraphQLResolveInfo, fields: ReadonlySet<string> = selectedFields(info)): Detail[] {
-  return fields.has('tags') || fields.has('tag') ? ['tags'] : [];
+  // Metrics may live in `metric_*` tags (metricSources) and the card reads the tutorial's tags: read them in the same call.
+  return TAG_READERS.some((field) => fields.has(field)) ? ['tags'] : [];
 }
+
+const TAG_READERS = ['tags', 'tag', 'metrics', 'metric', 'card'];
 
 /** The fields a connection's nodes select, whether as `nodes` or `edges { node }`. */
 export function nodeFields(info: GraphQLResolveInfo): Set<string> {

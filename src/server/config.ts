@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { validRange } from 'semver';
 import { z } from 'zod';
+import { CARD_FIELDS, type CardField } from '../core/card.ts';
 
 const registryId = z
   .string()
@@ -16,10 +18,22 @@ const resilience = z
   })
   .optional();
 
+/** Where metrics come from (issue 21): the backend's own store (`run`) and/or `metric_*` tags, first listed wins. */
+const metricSourcing = {
+  metricSources: z
+    .array(z.enum(['run', 'tags']))
+    .min(1)
+    .refine((list) => new Set(list).size === list.length, 'lists a source twice')
+    .default(['run', 'tags']),
+  /** Tags named `<prefix><metric>` hold a metric; the tutorial writes `metric_accuracy`. */
+  metricTagPrefix: z.string().min(1).max(100).default('metric_'),
+};
+
 const localRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('local'),
   resilience,
+  ...metricSourcing,
   /** SQLite file; defaults to <dataDir>/<id>.db */
   path: z.string().min(1).optional(),
 });
@@ -41,6 +55,7 @@ const mlflowRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('mlflow'),
   resilience,
+  ...metricSourcing,
   trackingUri: z.url({ protocol: /^https?$/ }),
   stageMode: z.enum(['stages', 'aliases']).default('stages'),
   auth: mlflowAuth.default({ type: 'none' }),
@@ -54,6 +69,7 @@ const sagemakerRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('sagemaker'),
   resilience,
+  ...metricSourcing,
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1'),
   /** Another endpoint: a VPC endpoint, or moto_server in tests. */
   endpoint: z.url({ protocol: /^https?$/ }).optional(),
@@ -66,6 +82,7 @@ const vertexRegistry = z.strictObject({
   id: registryId,
   kind: z.literal('vertex'),
   resilience,
+  ...metricSourcing,
   project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id'),
   location: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a Vertex AI region such as us-central1'),
   /** Another endpoint; defaults to <location>-aiplatform.googleapis.com. */
@@ -110,6 +127,16 @@ const auth = z.strictObject({
     .optional(),
 });
 
+const cardGates = z.strictObject({
+  ...Object.fromEntries(CARD_FIELDS.map((field) => [field, z.boolean().optional()])),
+  dependencies: z
+    .union([
+      z.array(z.string().min(1)),
+      z.record(z.string().min(1), z.string().min(1).refine((range) => validRange(range) !== null, 'must be an npm semver range such as ">=1.2 <2"')),
+    ])
+    .optional(),
+}) as z.ZodType<{ [K in CardField]?: boolean } & { dependencies?: string[] | Record<string, string> }>;
+
 const policy = z.strictObject({
   /** Glob over model names: `*` any run of characters, `?` one. */
   models: z.string().min(1).default('*'),
@@ -124,6 +151,8 @@ const policy = z.strictObject({
       tags: z.array(z.union([z.string().min(1), z.strictObject({ key: z.string().min(1), value: z.string() })])).default([]),
       description: z.boolean().default(false),
       currentStage: stage.optional(),
+      /** Card fields that must be filled (`dataVersion: true`), and dependencies: present (`[sklearn]`) or in an npm semver range (`{sklearn: ">=1.2 <2"}`). */
+      card: cardGates.optional(),
     })
     .prefault({}),
   approvals: z.number().int().min(0).max(10).default(0),
@@ -235,7 +264,7 @@ export function resolveConfig(raw: unknown, overrides: ConfigOverrides = {}, sou
   }
   const config = parsed.data;
   const dataDir = resolve(overrides.dataDir ?? config.dataDir);
-  const registries = (config.registries ?? [{ id: 'local', kind: 'local' as const }]).map((r) =>
+  const registries = (config.registries ?? [localRegistry.parse({ id: 'local', kind: 'local' })]).map((r) =>
     r.kind === 'local' ? { ...r, path: r.path ? resolve(r.path) : resolve(dataDir, `${r.id}.db`) } : r,
   );
   return {

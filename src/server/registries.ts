@@ -1,5 +1,5 @@
 import type { MlflowAuth } from '../../adapters/mlflow/index.ts';
-import { RegistrySet, enforceInputRules, withResilience, type RegistryAdapter } from '../core/index.ts';
+import { RegistrySet, enforceInputRules, withMetricSources, withResilience, type RegistryAdapter } from '../core/index.ts';
 
 /** A backend gets 60 s per call at most; five unavailable answers in a row stop calls for 30 s. */
 const DEFAULT_RESILIENCE = { deadlineMs: 60_000, failureThreshold: 5, cooldownMs: 30_000 };
@@ -83,7 +83,8 @@ export async function createRegistries(config: ResolvedConfig, env: Env = proces
   for (const registry of config.registries) {
     const adapter = await createAdapter(registry, env);
     const measured = metrics ? metrics.instrument(adapter) : adapter;
-    adapters.push(enforceInputRules(withResilience(measured, { ...DEFAULT_RESILIENCE, ...registry.resilience })));
+    const resilient = withResilience(measured, { ...DEFAULT_RESILIENCE, ...registry.resilience });
+    adapters.push(enforceInputRules(withMetricSources(resilient, { sources: registry.metricSources, tagPrefix: registry.metricTagPrefix })));
   }
   return new RegistrySet(adapters, config.defaultRegistry);
 }

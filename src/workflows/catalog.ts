@@ -1,8 +1,9 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, isRegistryError, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, checkCard, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
 import { registerVersion } from './register.ts';
+import { reviveDates } from './idempotency.ts';
 import { clearStaleProductionTags } from './production-tags.ts';
 import { transitionStage, type StageTransition } from './transition.ts';
 import type { SemverBump } from './semver.ts';
@@ -101,6 +102,27 @@ export class Catalog {
         await step.intend({ kind: 'observe' });
         return registry.updateVersion({ name: request.name, version: request.version }, { description: request.description });
       },
+    });
+  }
+
+  /** Edits a version's card: each section given replaces that section, the others stay; audited, idempotent with a key. */
+  updateCard(caller: Caller, request: Target & { version: string; card: CardPatch; idempotencyKey?: string | null }): Promise<ModelVersion> {
+    const registry = this.registries.get(request.registry);
+    const key = { name: request.name, version: request.version };
+    return this.commands.run(caller, {
+      action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'], input: { card: request.card },
+      idempotencyKey: request.idempotencyKey,
+      // Every section given is checked before anything is read.
+      validate: () => checkCard(applyCardPatch(null, request.card)),
+      run: async (step) => {
+        const [current] = await registry.getVersions([key]);
+        if (!current) throw versionNotFound(key);
+        step.before({ card: current.card ?? null });
+        await step.intend({ kind: 'observe' });
+        return registry.updateCard(key, applyCardPatch(current.card, request.card));
+      },
+      after: (updated) => ({ card: updated.card ?? null }),
+      revive: (stored) => reviveDates(stored) as ModelVersion,
     });
   }
 

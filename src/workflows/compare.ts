@@ -4,6 +4,9 @@ import {
   Stage,
   VersionOrder,
   EMPTY_METRICS,
+  cardFieldValue,
+  checkCardField,
+  readCard,
   versionKeyId,
   type ModelVersion,
   type RegistryAdapter,
@@ -20,12 +23,16 @@ export interface CompareOptions {
   metrics?: readonly string[] | null;
   /** Metrics where lower is better (loss, error); the rest are maximised. */
   minimize?: readonly string[] | null;
+  /** Card fields to show beside the metrics: framework, dataVersion, dependencies.sklearn, ... (see CARD_FIELDS). */
+  cardFields?: readonly string[] | null;
 }
 
 export interface ComparisonRow {
   version: ModelVersion;
   /** One entry per compared metric, in `metrics` order; null where the version did not record it. */
-  values: { key: string; value: number | null }[];
+  values: { key: string; value: number | null; source: string | null }[];
+  /** One entry per requested card field, in `cardFields` order; null where the card has nothing there. */
+  card: { field: string; value: string | null }[];
 }
 
 export interface BestByMetric {
@@ -40,14 +47,17 @@ export interface VersionComparison {
   registry: string;
   name: string;
   metrics: string[];
+  cardFields: string[];
   rows: ComparisonRow[];
   best: BestByMetric[];
 }
 
 /** Side by side metrics of a model's versions, oldest first, with the best version per metric. */
 export async function compareVersions(registry: RegistryAdapter, name: string, options: CompareOptions = {}): Promise<VersionComparison> {
+  const cardFields = [...new Set(options.cardFields ?? [])];
+  cardFields.forEach(checkCardField);
   const versions = await pickVersions(registry, name, options);
-  const recorded = await registry.getMetrics(versions.map((v) => ({ name: v.name, version: v.version, runId: v.runId })));
+  const recorded = await registry.getMetrics(versions.map((v) => ({ name: v.name, version: v.version, runId: v.runId, tags: v.tags })));
   const metricsOf = (v: ModelVersion) => recorded.get(versionKeyId(v))?.metrics ?? EMPTY_METRICS.metrics;
   const metrics = options.metrics?.length
     ? [...new Set(options.metrics)]
@@ -56,7 +66,13 @@ export async function compareVersions(registry: RegistryAdapter, name: string, o
 
   const rows = versions.map((version) => {
     const own = metricsOf(version);
-    return { version, values: metrics.map((key) => ({ key, value: Object.hasOwn(own, key) ? own[key]! : null })) };
+    const sources = recorded.get(versionKeyId(version))?.sources;
+    const card = cardFields.length ? readCard(version) : null;
+    return {
+      version,
+      values: metrics.map((key) => ({ key, value: Object.hasOwn(own, key) ? own[key]! : null, source: Object.hasOwn(own, key) ? (sources?.[key] ?? 'RUN') : null })),
+      card: cardFields.map((field) => ({ field, value: card ? cardFieldValue(card, field) : null })),
+    };
   });
   const best = metrics.map((metric, index): BestByMetric => {
     const goal = minimize.has(metric) ? 'MINIMIZE' : 'MAXIMIZE';
@@ -70,7 +86,7 @@ export async function compareVersions(registry: RegistryAdapter, name: string, o
     }
     return { metric, goal, version: winner?.version.version ?? null, value: winner?.values[index]!.value ?? null };
   });
-  return { registry: registry.id, name, metrics, rows, best };
+  return { registry: registry.id, name, metrics, cardFields, rows, best };
 }
 
 async function pickVersions(registry: RegistryAdapter, name: string, options: CompareOptions): Promise<ModelVersion[]> {
@@ -109,7 +125,7 @@ export async function bestVersion(
   stages: readonly Stage[] | null,
 ): Promise<BestVersion | null> {
   const page = await registry.listVersions(name, { stages: stages?.length ? [...stages] : undefined }, { first: MAX_COMPARE_VERSIONS });
-  const recorded = await registry.getMetrics(page.items.map((v) => ({ name: v.name, version: v.version, runId: v.runId })));
+  const recorded = await registry.getMetrics(page.items.map((v) => ({ name: v.name, version: v.version, runId: v.runId, tags: v.tags })));
   let best: BestVersion | null = null;
   for (const version of page.items) {
     const metrics = recorded.get(versionKeyId(version))?.metrics;
@@ -128,6 +144,8 @@ export interface RegistrySlot {
   versionCount: number | null;
   production: ModelVersion | null;
   productionMetrics: Record<string, number> | null;
+  /** Where each production metric came from. */
+  productionMetricSources?: Record<string, string>;
   latest: ModelVersion | null;
   error: { code: string; message: string } | null;
 }
@@ -141,13 +159,14 @@ export async function compareRegistries(registries: readonly RegistryAdapter[], 
         if (!(await registry.getModel(name))) return slot;
         const versions = await registry.listVersions(name, {}, { first: MAX_COMPARE_VERSIONS });
         const production = versions.items.find((v) => v.stage === Stage.PRODUCTION) ?? null;
-        const metrics = production ? await registry.getMetrics([{ name, version: production.version, runId: production.runId }]) : null;
+        const metrics = production ? await registry.getMetrics([{ name, version: production.version, runId: production.runId, tags: production.tags }]) : null;
         return {
           ...slot,
           found: true,
           versionCount: versions.hasNextPage ? null : versions.items.length,
           production,
           productionMetrics: production ? (metrics?.get(versionKeyId(production))?.metrics ?? EMPTY_METRICS.metrics) : null,
+          productionMetricSources: production ? metrics?.get(versionKeyId(production))?.sources : undefined,
           latest: versions.items[0] ?? null,
         };
       } catch (error) {

@@ -1,8 +1,9 @@
-import { versionKeyId, type Capabilities, type ModelVersion, type RegistryAdapter } from '../core/index.ts';
+import { coerce, satisfies } from 'semver';
+import { cardFieldValue, readCard, versionKeyId, type Capabilities, type CardView, type ModelVersion, type RegistryAdapter } from '../core/index.ts';
 import type { EffectivePolicy, Gate } from './policy.ts';
 
 export interface GateCheck {
-  gate: 'metric' | 'tag' | 'description' | 'currentStage';
+  gate: 'metric' | 'tag' | 'description' | 'currentStage' | 'card' | 'dependency';
   subject: string;
   /** The rule, e.g. ">= 0.9", "present", "= true". */
   threshold: string;
@@ -22,10 +23,11 @@ export interface GateReport {
 export async function evaluateGates(registry: RegistryAdapter, version: ModelVersion, policy: EffectivePolicy): Promise<GateReport> {
   const needsMetrics = policy.gates.some((g) => g.kind === 'metric');
   const metrics = needsMetrics
-    ? ((await registry.getMetrics([{ name: version.name, version: version.version, runId: version.runId }])).get(versionKeyId(version))?.metrics ?? EMPTY)
+    ? ((await registry.getMetrics([{ name: version.name, version: version.version, runId: version.runId, tags: version.tags }])).get(versionKeyId(version))?.metrics ?? EMPTY)
     : EMPTY;
   const capabilities = registry.capabilities();
-  const checks = policy.gates.map((gate) => check(gate, version, metrics, capabilities));
+  const card = readCard(version);
+  const checks = policy.gates.map((gate) => check(gate, version, metrics, capabilities, card));
   return { passed: checks.every((c) => c.passed), checks, approvalsRequired: policy.approvals };
 }
 
@@ -62,8 +64,15 @@ function metricMessage(metric: string, actual: number, min: number | undefined, 
   return `${metric} ${shown} ${parts.filter(Boolean).join(' and ')}`;
 }
 
-function check(gate: Gate, version: ModelVersion, metrics: Record<string, number>, capabilities: Capabilities): GateCheck {
+function check(gate: Gate, version: ModelVersion, metrics: Record<string, number>, capabilities: Capabilities, card: CardView): GateCheck {
   switch (gate.kind) {
+    case 'card': {
+      const actual = cardFieldValue(card, gate.field);
+      const remedy = capabilities.cardMutable ? 'set it with updateCard' : 'this registry keeps the card as registered; register a new version with it';
+      return { gate: 'card', subject: gate.field, threshold: 'present', actual, passed: actual !== null, message: actual !== null ? `card ${gate.field} = ${actual}` : `card ${gate.field} is missing (${remedy})` };
+    }
+    case 'dependency':
+      return dependencyCheck(gate.name, gate.range, card);
     case 'metric': {
       const actual = Object.hasOwn(metrics, gate.metric) ? metrics[gate.metric]! : null;
       const bounds = [gate.min !== undefined ? `>= ${gate.min}` : null, gate.max !== undefined ? `<= ${gate.max}` : null].filter(Boolean).join(' and ');
@@ -123,3 +132,15 @@ function tagRemedy(key: string, capabilities: Capabilities): string {
 
 /** One line per check: "Failed: accuracy 0.88 < min 0.90". */
 export const describeCheck = (c: GateCheck): string => `${c.passed ? 'Passed' : 'Failed'}: ${c.message}`;
+
+/** A dependency listed on the card, its version (coerced: 1.3 is 1.3.0) inside the npm semver range when one is given. */
+function dependencyCheck(name: string, range: string | undefined, card: CardView): GateCheck {
+  const actual = cardFieldValue(card, `dependencies.${name}`);
+  const base = { gate: 'dependency' as const, subject: name, threshold: range ?? 'present', actual };
+  if (actual === null) return { ...base, passed: false, message: `dependency ${name} is not on the card${range ? ` (needs ${range})` : ''}` };
+  if (range === undefined) return { ...base, passed: true, message: `dependency ${name} ${actual}` };
+  const version = coerce(actual);
+  if (!version) return { ...base, passed: false, message: `dependency ${name} ${actual} is not a version that can be compared with ${range}` };
+  const passed = satisfies(version, range);
+  return { ...base, passed, message: `dependency ${name} ${actual} ${passed ? 'satisfies' : 'does not satisfy'} ${range}` };
+}

@@ -1,11 +1,15 @@
-import { Stage } from '../core/index.ts';
+import { Stage, type CardField } from '../core/index.ts';
 
 /** A gate a version must pass to enter a stage. */
 export type Gate =
   | { kind: 'metric'; metric: string; min?: number; max?: number }
   | { kind: 'tag'; key: string; value?: string }
   | { kind: 'description' }
-  | { kind: 'currentStage'; stage: Stage };
+  | { kind: 'currentStage'; stage: Stage }
+  /** A card field must be filled (stored, or read from the tutorial's conventions). */
+  | { kind: 'card'; field: CardField }
+  /** A dependency must be listed, and its version in `range` (npm semver) when one is given. */
+  | { kind: 'dependency'; name: string; range?: string };
 
 /** Gates and approvals for models whose names match `models` (a glob), entering `stage`. */
 export interface Policy {

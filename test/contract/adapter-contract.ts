@@ -14,6 +14,7 @@ import {
   type RegistryAdapter,
 } from '../../src/core/index.ts';
 import { scaled } from '../support/time-scale.ts';
+import { defineCardContract } from './card-contract.ts';
 
 export interface ContractSubject {
   adapter: RegistryAdapter;
@@ -567,6 +568,8 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         expect(await registry.getModel(unique('nanmetric'))).toBeNull();
       });
     });
+
+    defineCardContract({ registry: () => registry, unique, register });
 
     describe('errors', () => {
       it('names the registry on every error it raises', async () => {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, resolveConfig } from '../../src/server/config.ts';
 import { createRegistries } from '../../src/server/registries.ts';
+import { toPolicies } from '../../src/server/policies.ts';
 
 const problem = (raw: unknown): string => {
   try {
@@ -21,7 +22,7 @@ describe('configuration', () => {
     const config = resolveConfig({});
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 4000, corsOrigins: [] });
     expect(config.dataDir).toBe(resolve('data'));
-    expect(config.registries).toEqual([{ id: 'local', kind: 'local', path: resolve('data', 'local.db') }]);
+    expect(config.registries).toEqual([{ id: 'local', kind: 'local', path: resolve('data', 'local.db'), metricSources: ['run', 'tags'], metricTagPrefix: 'metric_' }]);
     expect(config.defaultRegistry).toBe('local');
   });
 
@@ -40,6 +41,26 @@ describe('configuration', () => {
     expect(problem({ registries: [{ id: 'a', kind: 'local' }, { id: 'a', kind: 'local' }] })).toMatch(/registries\.1\.id: duplicate registry id 'a'/);
     expect(problem({ registries: [{ id: 'a', kind: 'local' }], defaultRegistry: 'b' })).toMatch(/defaultRegistry: no registry has id 'b'/);
     expect(problem({ server: { corsOrigins: ['http://ok.example/path'] } })).toMatch(/server\.corsOrigins\.0/);
+  });
+
+  it('reads metric sources per registry and card gates in policies, refusing what cannot work', () => {
+    const config = resolveConfig({
+      registries: [{ id: 'a', kind: 'local', metricSources: ['tags', 'run'], metricTagPrefix: 'm.' }],
+      policies: [{ stage: 'STAGING', gates: { card: { dataVersion: true, dependencies: { sklearn: '>=1.2 <2' } } } }],
+    });
+    expect(config.registries[0]).toMatchObject({ metricSources: ['tags', 'run'], metricTagPrefix: 'm.' });
+    expect(toPolicies(config.policies)[0]!.gates).toEqual([
+      { kind: 'card', field: 'dataVersion' },
+      { kind: 'dependency', name: 'sklearn', range: '>=1.2 <2' },
+    ]);
+    expect(toPolicies(resolveConfig({ policies: [{ stage: 'STAGING', gates: { card: { dependencies: ['pandas'] } } }] }).policies)[0]!.gates).toEqual([
+      { kind: 'dependency', name: 'pandas', range: undefined },
+    ]);
+    expect(problem({ registries: [{ id: 'a', kind: 'local', metricSources: ['run', 'run'] }] })).toMatch(/registries\.0\.metricSources: lists a source twice/);
+    expect(problem({ registries: [{ id: 'a', kind: 'local', metricSources: ['evaluations'] }] })).toMatch(/registries\.0\.metricSources\.0/);
+    expect(problem({ registries: [{ id: 'a', kind: 'local', metricSources: [] }] })).toMatch(/registries\.0\.metricSources/);
+    expect(problem({ policies: [{ stage: 'STAGING', gates: { card: { dependencies: { sklearn: 'newest please' } } } }] })).toMatch(/policies\.0\.gates\.card\.dependencies\.sklearn: must be an npm semver range/);
+    expect(problem({ policies: [{ stage: 'STAGING', gates: { card: { colour: true } } }] })).toMatch(/policies\.0\.gates\.card: .*colour/);
   });
 
   it('reads MLflow registries with defaults, and names a missing credential variable', async () => {

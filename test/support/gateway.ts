@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { createClient, type GatewayClient } from '@modelgate/client';
-import { RegistrySet, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
+import { DEFAULT_METRIC_SOURCING, RegistrySet, enforceInputRules, withMetricSources, type MetricSourcing, type RegistryAdapter } from '../../src/core/index.ts';
 import { resolveConfig, type GatewayConfig } from '../../src/server/config.ts';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.ts';
 
@@ -23,6 +23,8 @@ export interface TestGatewayOptions {
   /** Raw adapters to serve (wrapped with the input rules like the real factory does). */
   adapters?: (dataDir: string) => RegistryAdapter[];
   config?: Partial<GatewayConfig>;
+  /** Where metrics come from on every registry (the factory takes it from each registry's config); default run, then tags. */
+  metricSourcing?: MetricSourcing;
 }
 
 /** A gateway on a free 127.0.0.1 port with its own data directory, capturing its logs. */
@@ -37,7 +39,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   });
   const config = resolveConfig({ ...options.config, server: { port: 0, ...options.config?.server } }, { dataDir });
   const adapters = options.adapters?.(dataDir) ?? [new LocalRegistry({ id: 'local', path: join(dataDir, 'local.db') })];
-  const registries = new RegistrySet(adapters.map(enforceInputRules), adapters[0]!.id);
+  const sourcing = options.metricSourcing ?? DEFAULT_METRIC_SOURCING;
+  const registries = new RegistrySet(adapters.map((adapter) => enforceInputRules(withMetricSources(adapter, sourcing))), adapters[0]!.id);
   const gateway = await startGateway(config, { log: pino({ level: 'debug' }, sink), registries });
   return {
     gateway,

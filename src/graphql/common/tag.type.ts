@@ -1,4 +1,13 @@
-import { Field, Float, InputType, ObjectType } from 'type-graphql';
+import { Field, Float, InputType, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum MetricSourceEnum {
+  RUN = 'RUN',
+  TAGS = 'TAGS',
+}
+registerEnumType(MetricSourceEnum, {
+  name: 'MetricSource',
+  description: "Where a metric's value came from: the backend's own metrics (MLflow run, SageMaker metric entries, Vertex evaluations, local) or a metric_* tag",
+});
 import { invalidInput, type Tags } from '../../core/index.ts';
 
 @ObjectType('Tag')
@@ -29,6 +38,7 @@ export class ParamInput {
 export class MetricType {
   @Field(() => String) key!: string;
   @Field(() => Float) value!: number;
+  @Field(() => MetricSourceEnum, { description: 'Where the value came from (the registry\'s metricSources decide which wins)' }) source!: MetricSourceEnum;
 }
 
 @InputType('MetricInput')

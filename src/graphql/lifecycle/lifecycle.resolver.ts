@@ -72,7 +72,7 @@ export class LifecycleResolver {
     // Out of scope looks like absent: a registry where the caller cannot see the model is not asked and shows found: false.
     const asked = await compareRegistries(registries.filter((r) => readable(ctx.access, r.id, name)), name);
     const slots = registries.map((r) => asked.find((slot) => slot.registry === r.id) ?? absentSlot(r.id, r.kind));
-    return slots.map((slot) => ({ ...slot, productionMetrics: slot.productionMetrics ? entries(slot.productionMetrics) : null }));
+    return slots.map((slot) => ({ ...slot, productionMetrics: slot.productionMetrics ? entries(slot.productionMetrics).map((m) => ({ ...m, source: slot.productionMetricSources?.[m.key] ?? 'RUN' })) : null }));
   }
 
   @Query(() => [ApprovalRequestType])

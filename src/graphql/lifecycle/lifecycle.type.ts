@@ -19,7 +19,7 @@ registerEnumType(CheckpointFailure, { name: 'CheckpointFailure' });
 
 @ObjectType('GateCheck')
 export class GateCheckType {
-  @Field(() => String, { description: 'metric, tag, description or currentStage' }) gate!: string;
+  @Field(() => String, { description: 'metric, tag, description, currentStage, card or dependency' }) gate!: string;
   @Field(() => String) subject!: string;
   @Field(() => String) threshold!: string;
   @Field(() => String, { nullable: true }) actual!: string | null;

@@ -43,6 +43,7 @@ export class RegistryResolver {
         description: textRule(limits.description),
         source: textRule(limits.source),
         versionDescriptionChange: limits.versionDescriptionChange ? textRule(limits.versionDescriptionChange) : null,
+        cardValue: limits.cardValue ? textRule(limits.cardValue) : null,
         maxVersionTags: limits.maxVersionTags,
       },
     };

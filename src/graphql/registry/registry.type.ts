@@ -36,6 +36,8 @@ export class LimitsType {
   @Field(() => TextRuleType) source!: TextRuleType;
   @Field(() => TextRuleType, { nullable: true, description: 'A version description changed after registration, where tighter than description (SageMaker)' })
   versionDescriptionChange!: TextRuleType | null;
+  @Field(() => TextRuleType, { nullable: true, description: 'One card field, where tighter than the card\'s own 1000 characters (SageMaker)' })
+  cardValue!: TextRuleType | null;
   @Field(() => Int, { nullable: true }) maxVersionTags!: number | null;
 }
 
@@ -50,5 +52,6 @@ export class CapabilitiesType {
   @Field(() => Boolean, { description: 'createModel works without a version (false on Vertex)' }) modelWithoutVersions!: boolean;
   @Field(() => Boolean, { description: 'registerVersion needs a source' }) versionSourceRequired!: boolean;
   @Field(() => Boolean) versionDescriptionMutable!: boolean;
+  @Field(() => Boolean, { description: 'updateCard works after registration (false on Vertex: version metadata is immutable)' }) cardMutable!: boolean;
   @Field(() => LimitsType) limits!: LimitsType;
 }

@@ -4,6 +4,7 @@ import { MetricInput, ParamInput, TagInput } from '../common/tag.type.ts';
 import { ModelRefArgs } from '../model/model.args.ts';
 import { SemverBump } from '../../workflows/semver.ts';
 import { SignatureInput } from './version.type.ts';
+import { CardInput } from '../card/card.type.ts';
 
 @ArgsType()
 export class VersionsArgs {
@@ -30,6 +31,8 @@ export class RegisterVersionArgs extends ModelRefArgs {
   signature?: SignatureInput | null;
   @Field(() => SemverBump, { nullable: true, description: 'Force this bump instead of deriving it from the signature' })
   bump?: SemverBump | null;
+  @Field(() => CardInput, { nullable: true, description: 'The model card: training, dependencies, deployment, parent version' })
+  card?: CardInput | null;
 }
 
 @ArgsType()

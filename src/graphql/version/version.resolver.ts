@@ -20,8 +20,9 @@ import {
 } from './version.args.ts';
 import { DeletedVersionType, ModelVersionType, StageTransitionType, TagsPayload } from './version.type.ts';
 import { LIST_BOUND, backendCall, boundedList } from '../pricing.ts';
+import { toCard } from '../card/card.resolver.ts';
 
-const metricsRef = (version: ModelVersion): MetricsRef => ({ name: version.name, version: version.version, runId: version.runId });
+const metricsRef = (version: ModelVersion): MetricsRef => ({ name: version.name, version: version.version, runId: version.runId, tags: version.tags });
 
 /** The version's tags, read per field when the read that produced it left them out. */
 async function tagsOf(version: ModelVersion, ctx: GatewayContext): Promise<Tags> {
@@ -68,6 +69,7 @@ export class VersionResolver {
       params: toRecord(args.params, 'Param'),
       signature: args.signature ? { inputs: args.signature.inputs.map((f) => ({ ...f })), outputs: args.signature.outputs.map((f) => ({ ...f })) } : null,
       bump: args.bump ?? null,
+      card: toCard(args.card),
     });
   }
 
@@ -147,7 +149,8 @@ export class VersionResolver {
 
   @FieldResolver(() => [MetricType], { complexity: boundedList(LIST_BOUND.metrics) })
   async metrics(@Root() version: ModelVersion, @Ctx() ctx: GatewayContext) {
-    return entries((await valuesOf(version, 'metrics', ctx)).metrics);
+    const values = await valuesOf(version, 'metrics', ctx);
+    return entries(values.metrics).map((metric) => ({ ...metric, source: values.sources?.[metric.key] ?? 'RUN' }));
   }
 
   @FieldResolver(() => Float, { nullable: true, description: 'One metric, or null when it was not recorded' })
