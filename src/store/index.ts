@@ -19,3 +19,4 @@ export async function openStore(url: string | undefined, defaultSqlitePath: stri
   if (isPostgresUrl(url)) return PostgresStore.open(url, options);
   return new SqliteStore(sqliteStorePath(url, defaultSqlitePath));
 }
+export { outboxCursorKey, deliveryId } from './rows.ts';
