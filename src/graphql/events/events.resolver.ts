@@ -66,10 +66,10 @@ export class EventsResolver {
     @Ctx() ctx: GatewayContext,
   ) {
     ctx.authorize('admin', '*', null);
-    if (webhook !== null && !ctx.webhooks.ids().includes(webhook)) {
+    if (webhook != null && !ctx.webhooks.ids().includes(webhook)) {
       throw new RegistryError(ErrorCode.NOT_FOUND, `No webhook '${webhook}'; configured: ${ctx.webhooks.ids().join(', ') || 'none'}`, { details: { argument: 'webhook' } });
     }
-    return ctx.store.listDeliveries({ webhook, status, beforeSeq: after, limit: pageRequest(first).first });
+    return ctx.store.listDeliveries({ webhook: webhook ?? null, status: status ?? null, beforeSeq: after ?? null, limit: pageRequest(first).first });
   }
 
   @Mutation(() => WebhookDeliveryObject, { description: 'Sends a delivery again from its first attempt (admin), whatever its status' })
