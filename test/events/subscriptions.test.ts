@@ -124,3 +124,18 @@ describe('registryEvents over graphql-ws (embedded store)', () => {
     expect(await status({})).toBe(101);
   });
 });
+
+describe('graceful shutdown with subscribers', () => {
+  it('tells every subscriber the server is going away (1001) and stops', async () => {
+    const gateway = await startTestGateway();
+    let code = 0;
+    const stream = subscribe(wsClient(gateway.url, { onClose: (c) => (code = c) }));
+    await new Promise((r) => setTimeout(r, 500));
+    await postGraphQL(gateway.url, 'mutation { registerVersion(name: "Bye") { version } }');
+    await stream.until(1);
+    await gateway.stop();
+    const started = Date.now();
+    while (code === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(code).toBe(1001);
+  });
+});
