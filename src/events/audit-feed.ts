@@ -28,6 +28,8 @@ export class AuditFeed {
   async start(): Promise<void> {
     this.seq = (await this.store.auditHead())?.seq ?? 0;
     this.unlisten = await this.store.onAudit(() => this.wake());
+    // What another process appended before the LISTEN session was up woke nobody: read it now.
+    await this.wake();
   }
 
   /** The last seq handed to listeners: a new listener gets everything after it. */

@@ -48,6 +48,8 @@ export const backoff = (webhook: Pick<Webhook, 'backoffMs' | 'maxBackoffMs'>, at
 export class WebhookDispatcher {
   private readonly byId: Map<string, Webhook>;
   private lease: Leadership | null = null;
+  /** When this process last asked for the role; a standby asks once per interval, not on every event. */
+  private askedAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -102,6 +104,9 @@ export class WebhookDispatcher {
     try {
       if (!this.lease?.held) {
         await this.lease?.release();
+        this.lease = null;
+        if (Date.now() - this.askedAt < this.options.intervalMs) return;
+        this.askedAt = Date.now();
         this.lease = await this.store.tryLead(LEAD_ROLE);
         if (!this.lease) return;
       }
