@@ -32,7 +32,7 @@ describe('the backend watcher on a real MLflow server', () => {
   afterAll(() => test?.stop());
 
   it('turns stage moves made with the MLflow client into EXTERNAL_CHANGE events, and rollback uses them', async () => {
-    for (let i = 0; i < 3; i++) await gql('mutation($name: String!) { registerVersion(name: $name, source: "mlflow-artifacts:/watched/model") { version } }');
+    for (let i = 0; i < 3; i++) await gql('mutation($name: String!) { registerVersion(name: $name, source: "s3://m/watched") { version } }');
     await gql('mutation($name: String!) { transitionStage(name: $name, version: "1", stage: PRODUCTION, archiveExisting: true) { version { stage } } }');
     const stream = subscribe(wsClient(test.url), { name: model, types: ['EXTERNAL_CHANGE'] });
     // The gateway's own changes are never reported as external.
