@@ -37,8 +37,8 @@ async function freePort(): Promise<number> {
 async function startGateway(dir: string, extra: string[]) {
   const port = await freePort();
   const config = join(dir, 'modelgate.yaml');
-  writeFileSync(config, ['log: { level: warn }', `dataDir: ${dir}`, ...extra].join('\n'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--config', config, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MODELGATE_CONFIG: '' } });
+  writeFileSync(config, ['log: { level: error }', `dataDir: ${dir}`, ...extra].join('\n'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--config', config, '--port', String(port)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, MODELGATE_CONFIG: '' } });
   const url = `http://127.0.0.1:${port}/graphql`;
   for (let i = 0; i < 600; i++) {
     if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
@@ -55,10 +55,11 @@ async function fanOut(): Promise<void> {
   await sleep(500);
   const before = rssKb(gateway.pid);
   const arrivals: number[][] = Array.from({ length: ROUNDS }, () => []);
-  const clients = Array.from({ length: SUBSCRIBERS }, () => createClient({ url: gateway.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 }));
-  let acked = 0;
+  // A client whose connection drops (a loaded machine) reconnects and subscribes again.
+  const clients = Array.from({ length: SUBSCRIBERS }, () => createClient({ url: gateway.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 20 }));
+  const connected = new Set<number>();
+  clients.forEach((client, i) => client.on('connected', () => connected.add(i)));
   for (const client of clients) {
-    client.on('connected', () => acked++);
     client.subscribe<{ registryEvents: { at: string; version: string } }>(
       { query: 'subscription { registryEvents(types: [VERSION_REGISTERED], name: "Fanout") { version at } }' },
       {
@@ -71,7 +72,7 @@ async function fanOut(): Promise<void> {
       },
     );
   }
-  while (acked < SUBSCRIBERS) await sleep(50);
+  while (connected.size < SUBSCRIBERS) await sleep(50);
   await sleep(1_000); // every subscribe message handled
   const during = rssKb(gateway.pid);
   for (let round = 0; round < ROUNDS; round++) {

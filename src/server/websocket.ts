@@ -73,6 +73,8 @@ export function attachWebSocket(options: WebSocketOptions) {
 
   const cleanup = useServer<Record<string, unknown>, Extra>(
     {
+      // graphql-ws's default (3 s) closes slow but legitimate clients on a loaded host.
+      connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const given = params.authorization ?? params.Authorization ?? ctx.extra.request.headers.authorization;
