@@ -6,11 +6,14 @@ import type { CommandContext, Format } from './context.ts';
 import { EXIT_CODES_HELP, UsageError } from './exit.ts';
 import * as p from './parse.ts';
 import * as story from './story.ts';
+import * as ev from './events.ts';
 
 export interface Io {
   env: NodeJS.ProcessEnv;
   out(text: string): void;
   err(text: string): void;
+  /** Resolves when a following command (events tail) should stop; default: SIGINT. */
+  stop?: Promise<void>;
 }
 
 type Opts = Record<string, unknown>;
@@ -156,6 +159,28 @@ export function buildProgram(io: Io, version: string, state: { exitCode: number 
     .option('--checkpoint <file|json>', 'a checkpoint printed by `modelgate audit checkpoint`')
     .action(act((ctx, _a, o) => core.auditVerify(ctx, o)));
   cmd(audit, 'checkpoint', "print a signed checkpoint of the log's head (JSON; needs MODELGATE_AUDIT_KEY on the gateway)").action(act((ctx) => core.auditCheckpoint(ctx)));
+
+  const events = cmd(program, 'events', 'the stream of registry events (WebSocket subscription)');
+  cmd(events, 'tail', 'follow events as they happen (Ctrl-C stops); reconnects and resumes after the last seq printed')
+    .option('--registry <id>', 'one registry (default: all)')
+    .option('--model <name>', 'one model (default: every model in sight)')
+    .option('--types <list>', `comma-separated: ${ev.EVENT_TYPES.join(', ')}`, ev.eventTypes)
+    .option('--after <seq>', 'replay the log after this seq first (0: from the beginning)', ev.afterSeq)
+    .action(async function (this: Command) {
+      const opts = this.optsWithGlobals();
+      state.exitCode = await ev.tail({
+        url: (opts.url as string) ?? io.env.MODELGATE_URL ?? 'http://127.0.0.1:4000/graphql',
+        token: (opts.token as string) ?? io.env.MODELGATE_TOKEN,
+        registry: opts.registry as string | undefined,
+        model: opts.model as string | undefined,
+        types: opts.types as string[] | undefined,
+        after: opts.after as number | undefined,
+        json: Boolean(opts.json) || opts.output === 'json',
+        print: io.out,
+        note: io.err,
+        until: io.stop ?? new Promise<void>((resolve) => process.once('SIGINT', () => resolve())),
+      });
+    });
 
   cmd(program, 'registries', 'the registries behind the gateway and their health; exit 1 if one is down').action(act((ctx) => story.registries(ctx)));
 

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { RegistrySet } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
+import type { AuditFeed } from '../events/audit-feed.ts';
+import type { WebhookAdmin } from '../events/webhooks/admin.ts';
 import type { Catalog } from '../workflows/catalog.ts';
 import type { Caller } from '../workflows/command.ts';
 import type { Lifecycle } from '../workflows/lifecycle.ts';
@@ -8,11 +10,7 @@ import { LOCAL_ADMIN, authorize, readable, type Action, type AuthorizeOptions, t
 import { RequestLoaders } from './loaders.ts';
 
 /** What every resolver gets for one request. */
-export interface GatewayContext {
-  registries: RegistrySet;
-  store: GatewayStore;
-  lifecycle: Lifecycle;
-  catalog: Catalog;
+export interface GatewayContext extends GatewayServices {
   loaders: RequestLoaders;
   /** The caller as the command pipeline sees it: who, what they may do, which caches to drop after a change. */
   caller: Caller;
@@ -30,6 +28,9 @@ export interface GatewayServices {
   store: GatewayStore;
   lifecycle: Lifecycle;
   catalog: Catalog;
+  /** This process's reader of the audit log's tail, which subscriptions follow. */
+  feed: AuditFeed;
+  webhooks: WebhookAdmin;
 }
 
 export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN): GatewayContext {

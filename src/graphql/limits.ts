@@ -6,6 +6,7 @@ import {
   valueFromASTUntyped,
   visit,
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -56,27 +57,37 @@ export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): A
       return {
         async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation) return; // Apollo has already refused a document without the named operation
-          const fragments = new Map(
-            document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-          );
-          const depth = depthOf(operation, fragments);
-          if (depth > limits.maxDepth) throw refused(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`, 'QUERY_TOO_DEEP', limits.maxDepth, depth);
-          const aliases = aliasesOf(operation, fragments);
-          if (aliases > limits.maxAliases) throw refused(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'TOO_MANY_ALIASES', limits.maxAliases, aliases);
-          const pricing: GatewayPricing = { registryCount: contextValue.registries.list().length };
-          const cost = costOf(schema, operation, fragments, request.variables ?? {}, pricing);
-          if (cost > limits.maxComplexity) {
-            const shown = Number.isFinite(cost) && cost < Number.MAX_SAFE_INTEGER ? cost : Number.MAX_SAFE_INTEGER;
-            throw refused(
-              `Query would cost ${Number.isFinite(cost) ? Math.round(cost) : 'more than can be counted'}; the limit is ${limits.maxComplexity} (lists count once per item they can return)`,
-              'QUERY_TOO_COSTLY',
-              limits.maxComplexity,
-              Math.round(shown),
-            );
-          }
+          const refusal = queryLimitRefusal(schema, limits, document, operation, request.variables ?? {}, { registryCount: contextValue.registries.list().length });
+          if (refusal) throw refused(refusal.message, refusal.reason, refusal.details.limit, refusal.details.actual);
         },
       };
     },
+  };
+}
+
+/** Why the operation exceeds a limit (depth, aliases, cost), or null; HTTP and WebSocket both ask this. */
+export function queryLimitRefusal(
+  schema: GraphQLSchema,
+  limits: QueryLimits,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  pricing: GatewayPricing,
+): { message: string; reason: string; details: { limit: number; actual: number } } | null {
+  const fragments = new Map(
+    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+  );
+  const depth = depthOf(operation, fragments);
+  if (depth > limits.maxDepth) return { message: `Query is ${depth} levels deep; the limit is ${limits.maxDepth}`, reason: 'QUERY_TOO_DEEP', details: { limit: limits.maxDepth, actual: depth } };
+  const aliases = aliasesOf(operation, fragments);
+  if (aliases > limits.maxAliases) return { message: `Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, reason: 'TOO_MANY_ALIASES', details: { limit: limits.maxAliases, actual: aliases } };
+  const cost = costOf(schema, operation, fragments, variables, pricing);
+  if (cost <= limits.maxComplexity) return null;
+  const shown = Number.isFinite(cost) && cost < Number.MAX_SAFE_INTEGER ? cost : Number.MAX_SAFE_INTEGER;
+  return {
+    message: `Query would cost ${Number.isFinite(cost) ? Math.round(cost) : 'more than can be counted'}; the limit is ${limits.maxComplexity} (lists count once per item they can return)`,
+    reason: 'QUERY_TOO_COSTLY',
+    details: { limit: limits.maxComplexity, actual: Math.round(shown) },
   };
 }
 

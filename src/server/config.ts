@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { validRange } from 'semver';
 import { z } from 'zod';
 import { CARD_FIELDS, type CardField } from '../core/card.ts';
+import { RegistryEventType } from '../events/event.ts';
 
 const registryId = z
   .string()
@@ -164,6 +165,42 @@ const policy = z.strictObject({
     .optional(),
 });
 
+// Events (issue 17): webhooks with a durable outbox, and the watcher for changes made directly in a backend.
+const webhook = z.strictObject({
+  id: registryId,
+  url: z.url({ protocol: /^https?$/ }),
+  /** Event types sent; empty or omitted: all. */
+  events: z.array(z.enum(Object.values(RegistryEventType) as [RegistryEventType, ...RegistryEventType[]])).default([]),
+  /** Registry id globs and model name globs the webhook hears about. */
+  registries: z.array(z.string().min(1)).default(['*']),
+  models: z.array(z.string().min(1)).default(['*']),
+  /** The HMAC-SHA256 signing secret is read from this environment variable, never from the file. */
+  secretEnv: envName,
+  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /** Attempts before a delivery is dead-lettered. */
+  maxAttempts: z.number().int().min(1).max(50).default(10),
+  /** The first retry waits this long, each next one twice as long, at most maxBackoffMs. */
+  backoffMs: z.number().int().min(10).max(3_600_000).default(1_000),
+  maxBackoffMs: z.number().int().min(10).max(86_400_000).default(3_600_000),
+});
+
+const webhooks = z
+  .array(webhook)
+  .default([])
+  .superRefine((list, ctx) => {
+    list.forEach((w, index) => {
+      if (list.findIndex((other) => other.id === w.id) !== index) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate webhook id '${w.id}'` });
+    });
+  });
+
+const watch = z.strictObject({
+  intervalSeconds: z.number().min(0.1).max(86_400).default(60),
+  /** Model names (globs) to watch in each watched registry. */
+  models: z.array(z.string().min(1)).min(1),
+  /** Registry ids watched; omitted: all. */
+  registries: z.array(registryId).optional(),
+});
+
 const origin = z.union([
   z.literal('*'),
   z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u.replace(/\/$/, ''), 'must be an origin: scheme://host[:port]'),
@@ -222,6 +259,10 @@ export const configSchema = z
     policies: z.array(policy).default([]),
     /** API keys and/or OIDC tokens; without it the gateway serves loopback only, every caller an administrator. */
     auth: auth.optional(),
+    /** Signed HTTP callbacks for registry events, delivered at least once through the store's outbox. */
+    webhooks,
+    /** Polls backends for changes made outside modelgate; off unless configured. */
+    watch: watch.optional(),
   })
   .superRefine((config, ctx) => {
     const ids = (config.registries ?? []).map((r) => r.id);
@@ -238,6 +279,8 @@ export const configSchema = z
 export type GatewayConfig = z.output<typeof configSchema>;
 export type PolicyConfig = z.output<typeof policy>;
 export type RegistryConfig = z.output<typeof registry>;
+export type WebhookConfig = z.output<typeof webhook>;
+export type WatchConfig = z.output<typeof watch>;
 
 /** Resolved configuration: registries filled in, paths absolute. */
 export interface ResolvedConfig extends Omit<GatewayConfig, 'registries' | 'defaultRegistry'> {

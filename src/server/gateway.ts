@@ -23,6 +23,12 @@ import type { Reconciler } from '../workflows/reconcile.ts';
 import { createWorkflows } from '../workflows/services.ts';
 import type { GatewayServices } from '../graphql/context.ts';
 import { dirname, join, resolve } from 'node:path';
+import { AuditFeed } from '../events/audit-feed.ts';
+import { WebhookAdmin } from '../events/webhooks/admin.ts';
+import { WebhookDispatcher } from '../events/webhooks/dispatcher.ts';
+import { BackendWatcher } from '../events/watcher.ts';
+import { resolveWebhooks } from './webhooks.ts';
+import { attachWebSocket } from './websocket.ts';
 
 export interface RunningGateway {
   /** http://host:port/graphql */
@@ -52,12 +58,18 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   const claim = isPostgresUrl(config.store.url) ? null : claimDataDir(dirname(resolve(sqliteStorePath(config.store.url, defaultStorePath))));
   let services: GatewayServices;
   let reconciler: Reconciler;
+  let dispatcher: WebhookDispatcher;
+  let watcher: BackendWatcher | null = null;
   try {
+    const webhooks = resolveWebhooks(config.webhooks, process.env);
     const registries = options.registries ?? (await createRegistries(config, process.env, metrics));
     const store = await openStore(config.store.url, defaultStorePath, { poolSize: config.store.poolSize });
     const workflows = createWorkflows(registries, store, toPolicies(config.policies), { graceMs: config.store.reconcile.graceMs, log });
     reconciler = workflows.reconciler;
-    services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog };
+    const feed = new AuditFeed(store, (error) => log.warn({ err: error }, 'reading the audit log tail failed; read again on the next append'));
+    dispatcher = new WebhookDispatcher(store, webhooks, { intervalMs: WEBHOOK_POLL_MS, concurrency: 8, log });
+    if (config.watch) watcher = new BackendWatcher(registries, store, workflows.commands, config.watch, log);
+    services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog, feed, webhooks: new WebhookAdmin(store, workflows.commands, dispatcher) };
   } catch (error) {
     claim?.release();
     throw error;
@@ -67,6 +79,11 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   const reconciled = await reconciler.sweep();
   if (reconciled) log.info({ reconciled }, 'reconciled open intents left by an earlier run');
   reconciler.start(config.store.reconcile.intervalMs);
+  await services.feed.start();
+  // Every committed audit event wakes the outbox (coalesced): deliveries leave without waiting for the poll.
+  services.feed.listen(() => dispatcher.wake());
+  dispatcher.start();
+  watcher?.start();
   const httpServer: Server = createServer();
   const schema = await gatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
@@ -118,6 +135,17 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       bodyLimitBytes: config.server.bodyLimitBytes,
     }),
   );
+  const websocket = attachWebSocket({
+    httpServer,
+    schema,
+    services,
+    authenticator,
+    log,
+    limits: config.server.limits,
+    corsOrigins: config.server.corsOrigins,
+    allowedHosts: config.server.allowedHosts,
+    maxPayloadBytes: config.server.bodyLimitBytes,
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.server.port, config.server.host, () => resolve());
@@ -131,6 +159,11 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     store,
     log,
     async stop() {
+      // Subscribers are told the server is going away before anything they follow closes.
+      await websocket.close();
+      await watcher?.stop();
+      await dispatcher.stop();
+      await services.feed.stop();
       await reconciler.stop();
       await apollo.stop();
       await registries.close();
@@ -139,6 +172,9 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     },
   };
 }
+
+/** How often the webhook outbox is read when no new event wakes it (retries falling due). */
+const WEBHOOK_POLL_MS = 500;
 
 /** Addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {

@@ -140,7 +140,7 @@ const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/;
  * Why the Host header is refused, or null. A page that rebinds its own name to 127.0.0.1
  * still sends that name, so without auth only loopback names on the bound port pass.
  */
-function hostRefusal(req: IncomingMessage, authenticated: boolean, allowed: readonly string[]): string | null {
+export function hostRefusal(req: IncomingMessage, authenticated: boolean, allowed: readonly string[]): string | null {
   const header = (req.headers.host ?? '').toLowerCase();
   const match = HOST_HEADER.exec(header);
   if (!match) return 'The request has no usable Host header';
@@ -155,7 +155,7 @@ function hostRefusal(req: IncomingMessage, authenticated: boolean, allowed: read
 }
 
 /** Why a browser call is refused, or null: its Origin must be allowed by CORS or be this gateway itself. */
-function originRefusal(req: IncomingMessage, allowed: readonly string[]): string | null {
+export function originRefusal(req: IncomingMessage, allowed: readonly string[]): string | null {
   const origin = req.headers.origin;
   if (origin === undefined || allowed.includes('*') || allowed.includes(origin)) return null;
   try {

@@ -21,3 +21,4 @@ export async function openStore(url: string | undefined, defaultSqlitePath: stri
   }
   return new SqliteStore(sqliteStorePath(url, defaultSqlitePath));
 }
+export { outboxCursorKey, deliveryId } from './rows.ts';

@@ -3,7 +3,11 @@ import type { Stage } from '../core/index.ts';
 import pg from 'pg';
 import { GENESIS_HASH, auditHash, toStoredFields, verifyChain } from './audit-chain.ts';
 import { KeyLock } from './key-lock.ts';
-import { fromApprovalRow, fromAuditRow, fromCheckpointRow, fromIntentRow, intentOf, storedLinkOf, type ApprovalRow, type AuditRow, type CheckpointRow, type IntentRow } from './rows.ts';
+import {
+  deliveryId, fromApprovalRow, fromAuditRow, fromCheckpointRow, fromDeliveryRow, fromIntentRow, intentOf, outboxCursorKey, storedLinkOf,
+  type ApprovalRow, type AuditRow, type CheckpointRow, type DeliveryRow, type IntentRow,
+} from './rows.ts';
+import { AuditNotifications } from './pg-notifications.ts';
 import { Slots } from './slots.ts';
 import {
   ApprovalStatus,
@@ -17,6 +21,11 @@ import {
   type IdempotentOutcome,
   type OpenIntent,
   type ProductionRecord,
+  type DeliveryAttempt,
+  type DeliveryQuery,
+  type Leadership,
+  type NewDelivery,
+  type WebhookDelivery,
 } from './types.ts';
 
 /** Advisory lock key that serialises audit appends across gateway processes. */
@@ -83,6 +92,17 @@ const MIGRATIONS = [
   ALTER TABLE modelgate_approval_requests ADD COLUMN IF NOT EXISTS expires_at TEXT;
   CREATE INDEX IF NOT EXISTS modelgate_approvals_open ON modelgate_approval_requests (registry, model, version, target_stage) WHERE status = 'PENDING';
   `,
+  // The webhook outbox: one row per webhook and audit event; modelgate_state holds cursors and watcher snapshots.
+  `
+  CREATE TABLE IF NOT EXISTS modelgate_webhook_deliveries (
+    id TEXT PRIMARY KEY, webhook TEXT NOT NULL, seq BIGINT NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL,
+    registry TEXT NOT NULL, model TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    next_attempt_at TEXT NOT NULL, last_error TEXT, last_status INTEGER, created_at TEXT NOT NULL, delivered_at TEXT
+  );
+  CREATE INDEX IF NOT EXISTS modelgate_webhook_deliveries_pending ON modelgate_webhook_deliveries (webhook, registry, model, seq) WHERE status = 'PENDING';
+  CREATE INDEX IF NOT EXISTS modelgate_webhook_deliveries_by_seq ON modelgate_webhook_deliveries (webhook, seq);
+  CREATE TABLE IF NOT EXISTS modelgate_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
 ];
 
 export interface PostgresStoreOptions {
@@ -99,12 +119,14 @@ export class PostgresStore implements GatewayStore {
   private readonly lockSlots: Slots;
   /** Holds this process's owner lock for its lifetime, outside the pool. */
   private readonly ownerSession: pg.Client;
+  private readonly auditFeed: AuditNotifications;
 
-  private constructor(url: string, options: PostgresStoreOptions) {
+  private constructor(private readonly url: string, options: PostgresStoreOptions) {
     const size = Math.max(2, options.poolSize ?? 10);
     this.pool = new pg.Pool({ connectionString: url, max: size });
     this.lockSlots = new Slots(Math.floor(size / 2));
     this.ownerSession = new pg.Client({ connectionString: url });
+    this.auditFeed = new AuditNotifications(url);
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -146,6 +168,8 @@ export class PostgresStore implements GatewayStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [seq, stored.at, stored.principal, stored.action, stored.registry, stored.model, stored.version, stored.before, stored.after, stored.result, stored.detail, prevHash, hash],
     );
+    // Sent on commit only, to every process listening on this schema's log (a rolled-back append announces nothing).
+    await client.query(`SELECT pg_notify('modelgate_audit:' || current_schema(), $1)`, [String(seq)]);
     return { ...event, seq, at, prevHash, hash };
   }
 
@@ -320,7 +344,90 @@ export class PostgresStore implements GatewayStore {
     );
   }
 
+  onAudit(listener: () => void): Promise<() => Promise<void>> {
+    return this.auditFeed.add(listener);
+  }
+
+  /** A session advisory lock on a connection of its own, held until released or the session ends. */
+  async tryLead(role: string): Promise<Leadership | null> {
+    const session = new pg.Client({ connectionString: this.url });
+    let held = false;
+    session.on('error', () => (held = false));
+    await session.connect();
+    const { rows } = await session.query<{ got: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got', [`modelgate-lead:${role}`]);
+    if (!rows[0]?.got) {
+      await session.end().catch(() => undefined);
+      return null;
+    }
+    held = true;
+    session.once('end', () => (held = false));
+    return {
+      get held() {
+        return held;
+      },
+      async release() {
+        held = false;
+        await session.end().catch(() => undefined);
+      },
+    };
+  }
+
+  async getState(key: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM modelgate_state WHERE key = $1', [key]);
+    return rows[0]?.value ?? null;
+  }
+
+  async putState(key: string, value: string): Promise<void> {
+    await this.pool.query('INSERT INTO modelgate_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  async enqueueDeliveries(webhook: string, deliveries: NewDelivery[], cursor: number): Promise<void> {
+    const now = new Date().toISOString();
+    await this.transaction(async (client) => {
+      for (const d of deliveries) {
+        await client.query(
+          `INSERT INTO modelgate_webhook_deliveries (id, webhook, seq, event_id, type, registry, model, payload, status, attempts, next_attempt_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', 0, $9, $9) ON CONFLICT (id) DO NOTHING`,
+          [deliveryId(webhook, d.seq), webhook, d.seq, d.eventId, d.type, d.registry, d.model, d.payload, now],
+        );
+      }
+      await client.query('INSERT INTO modelgate_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [outboxCursorKey(webhook), String(cursor)]);
+    });
+  }
+
+  async dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]> {
+    const { rows } = await this.pool.query<DeliveryRow>(
+      `SELECT * FROM modelgate_webhook_deliveries d WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1
+       AND NOT EXISTS (SELECT 1 FROM modelgate_webhook_deliveries e WHERE e.status = 'PENDING' AND e.webhook = d.webhook AND e.registry = d.registry AND e.model = d.model AND e.seq < d.seq)
+       ORDER BY d.seq LIMIT $2`,
+      [now.toISOString(), limit],
+    );
+    return rows.map(fromDeliveryRow);
+  }
+
+  async recordAttempt(id: string, attempt: DeliveryAttempt): Promise<void> {
+    await this.pool.query(
+      'UPDATE modelgate_webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4, last_status = $5, delivered_at = $6 WHERE id = $7',
+      [attempt.status, attempt.attempts, attempt.nextAttemptAt.toISOString(), attempt.lastError, attempt.lastStatus, attempt.deliveredAt?.toISOString() ?? null, id],
+    );
+  }
+
+  async listDeliveries(query: DeliveryQuery): Promise<WebhookDelivery[]> {
+    const { rows } = await this.pool.query<DeliveryRow>(
+      `SELECT * FROM modelgate_webhook_deliveries WHERE ($1::text IS NULL OR webhook = $1) AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR seq < $3)
+       ORDER BY seq DESC, webhook LIMIT $4`,
+      [query.webhook ?? null, query.status ?? null, query.beforeSeq ?? null, query.limit],
+    );
+    return rows.map(fromDeliveryRow);
+  }
+
+  async getDelivery(id: string): Promise<WebhookDelivery | null> {
+    const { rows } = await this.pool.query<DeliveryRow>('SELECT * FROM modelgate_webhook_deliveries WHERE id = $1', [id]);
+    return rows[0] ? fromDeliveryRow(rows[0]) : null;
+  }
+
   async close(): Promise<void> {
+    await this.auditFeed.close();
     await this.ownerSession.end().catch(() => undefined);
     await this.pool.end();
   }

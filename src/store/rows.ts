@@ -1,7 +1,7 @@
 import type { Stage } from '../core/index.ts';
 import { randomUUID } from 'node:crypto';
 import type { StoredAuditLink } from './audit-chain.ts';
-import type { ApprovalRequest, ApprovalStatus, AuditCheckpoint, AuditEvent, OpenIntent } from './types.ts';
+import type { ApprovalRequest, ApprovalStatus, AuditCheckpoint, AuditEvent, DeliveryStatus, OpenIntent, WebhookDelivery } from './types.ts';
 
 export interface AuditRow {
   seq: number | string;
@@ -154,3 +154,46 @@ export function intentOf(event: AuditEvent, owner: string, plan: unknown): OpenI
     plan,
   };
 }
+
+export interface DeliveryRow {
+  id: string;
+  webhook: string;
+  seq: number | string;
+  event_id: string;
+  type: string;
+  registry: string;
+  model: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export function fromDeliveryRow(row: DeliveryRow): WebhookDelivery {
+  return {
+    id: row.id,
+    webhook: row.webhook,
+    seq: Number(row.seq),
+    eventId: row.event_id,
+    type: row.type,
+    registry: row.registry,
+    model: row.model,
+    payload: row.payload,
+    status: row.status as DeliveryStatus,
+    attempts: Number(row.attempts),
+    nextAttemptAt: new Date(row.next_attempt_at),
+    lastError: row.last_error,
+    lastStatus: row.last_status === null ? null : Number(row.last_status),
+    createdAt: new Date(row.created_at),
+    deliveredAt: row.delivered_at ? new Date(row.delivered_at) : null,
+  };
+}
+
+export const deliveryId = (webhook: string, seq: number) => `${webhook}:${seq}`;
+
+/** Where a webhook's outbox cursor (the last seq turned into deliveries) is kept in the state table. */
+export const outboxCursorKey = (webhook: string) => `outbox-cursor:${webhook}`;

@@ -18,8 +18,16 @@ import {
   type IdempotentOutcome,
   type OpenIntent,
   type ProductionRecord,
+  type DeliveryAttempt,
+  type DeliveryQuery,
+  type Leadership,
+  type NewDelivery,
+  type WebhookDelivery,
 } from './types.ts';
-import { fromApprovalRow, fromAuditRow, fromCheckpointRow, fromIntentRow, intentOf, storedLinkOf, type ApprovalRow, type AuditRow, type CheckpointRow, type IntentRow } from './rows.ts';
+import {
+  deliveryId, fromApprovalRow, fromAuditRow, fromCheckpointRow, fromDeliveryRow, fromIntentRow, intentOf, outboxCursorKey, storedLinkOf,
+  type ApprovalRow, type AuditRow, type CheckpointRow, type DeliveryRow, type IntentRow,
+} from './rows.ts';
 
 const MIGRATIONS = [
   `
@@ -71,6 +79,17 @@ const MIGRATIONS = [
   ALTER TABLE approval_requests ADD COLUMN expires_at TEXT;
   CREATE INDEX approvals_open ON approval_requests (registry, model, version, target_stage) WHERE status = 'PENDING';
   `,
+  `
+  -- the webhook outbox: one row per webhook and audit event; gateway_state holds cursors and watcher snapshots
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY, webhook TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL, type TEXT NOT NULL,
+    registry TEXT NOT NULL, model TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    next_attempt_at TEXT NOT NULL, last_error TEXT, last_status INTEGER, created_at TEXT NOT NULL, delivered_at TEXT
+  );
+  CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook, registry, model, seq) WHERE status = 'PENDING';
+  CREATE INDEX webhook_deliveries_by_seq ON webhook_deliveries (webhook, seq);
+  CREATE TABLE gateway_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
 ];
 
 /** The store in one SQLite file under the data directory; locks are in-process. */
@@ -81,6 +100,8 @@ export class SqliteStore implements GatewayStore {
   private readonly locks = new KeyLock();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly writeTransaction: Database.Transaction<(work: () => unknown) => unknown>;
+  private readonly auditListeners = new Set<() => void>();
+  private readonly roles = new Set<string>();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -111,7 +132,13 @@ export class SqliteStore implements GatewayStore {
   }
 
   async appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
-    return this.write(() => this.appendRow(event));
+    return this.announced(this.write(() => this.appendRow(event)));
+  }
+
+  /** Tells the audit listeners once the append is committed. */
+  private announced<T>(value: T): T {
+    for (const listener of this.auditListeners) listener();
+    return value;
   }
 
   /** Appends one event; the caller holds the write transaction. */
@@ -234,17 +261,17 @@ export class SqliteStore implements GatewayStore {
   }
 
   async openIntent(event: NewAuditEvent, plan: unknown): Promise<OpenIntent> {
-    return this.write(() => {
+    return this.announced(this.write(() => {
       const appended = this.appendRow(event);
       const intent = intentOf(appended, this.owner, plan);
       this.sql('INSERT INTO intents (id, seq, owner, opened_at, principal, action, registry, model, version, plan) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(intent.id, intent.seq, intent.owner, intent.openedAt.toISOString(), intent.principal, intent.action, intent.registry, intent.model, intent.version, JSON.stringify(plan));
       return intent;
-    });
+    }));
   }
 
   async recordOutcome(outcome: CommandOutcome): Promise<AuditEvent> {
-    return this.write(() => {
+    return this.announced(this.write(() => {
       const appended = this.appendRow(outcome.event);
       if (outcome.closes) this.sql('UPDATE intents SET closed_by = ? WHERE id = ? AND closed_by IS NULL').run(appended.seq, outcome.closes);
       if (outcome.production) this.insertProduction(outcome.production);
@@ -253,7 +280,7 @@ export class SqliteStore implements GatewayStore {
         this.sql('INSERT OR IGNORE INTO idempotency (scope, args_hash, value, at) VALUES (?, ?, ?, ?)').run(once.scope, once.argsHash, JSON.stringify(once.value), appended.at.toISOString());
       }
       return appended;
-    });
+    }));
   }
 
   async openIntents(): Promise<OpenIntent[]> {
@@ -275,7 +302,79 @@ export class SqliteStore implements GatewayStore {
     return this.locks.run(key, work);
   }
 
+  async onAudit(listener: () => void): Promise<() => Promise<void>> {
+    const own = () => listener();
+    this.auditListeners.add(own);
+    return async () => void this.auditListeners.delete(own);
+  }
+
+  /** One process owns the data directory, so a role is this process's unless it already holds it. */
+  async tryLead(role: string): Promise<Leadership | null> {
+    if (this.roles.has(role)) return null;
+    this.roles.add(role);
+    const roles = this.roles;
+    let held = true;
+    return {
+      get held() {
+        return held;
+      },
+      async release() {
+        held = false;
+        roles.delete(role);
+      },
+    };
+  }
+
+  async getState(key: string): Promise<string | null> {
+    const row = this.sql('SELECT value FROM gateway_state WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  async putState(key: string, value: string): Promise<void> {
+    this.sql('INSERT INTO gateway_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  async enqueueDeliveries(webhook: string, deliveries: NewDelivery[], cursor: number): Promise<void> {
+    const now = new Date().toISOString();
+    this.write(() => {
+      for (const d of deliveries) {
+        this.sql(
+          `INSERT OR IGNORE INTO webhook_deliveries (id, webhook, seq, event_id, type, registry, model, payload, status, attempts, next_attempt_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?)`,
+        ).run(deliveryId(webhook, d.seq), webhook, d.seq, d.eventId, d.type, d.registry, d.model, d.payload, now, now);
+      }
+      this.sql('INSERT INTO gateway_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(outboxCursorKey(webhook), String(cursor));
+    });
+  }
+
+  async dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]> {
+    const rows = this.sql(
+      `SELECT * FROM webhook_deliveries d WHERE d.status = 'PENDING' AND d.next_attempt_at <= ?
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'PENDING' AND e.webhook = d.webhook AND e.registry = d.registry AND e.model = d.model AND e.seq < d.seq)
+       ORDER BY d.seq LIMIT ?`,
+    ).all(now.toISOString(), limit) as DeliveryRow[];
+    return rows.map(fromDeliveryRow);
+  }
+
+  async recordAttempt(id: string, attempt: DeliveryAttempt): Promise<void> {
+    this.sql('UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, last_status = ?, delivered_at = ? WHERE id = ?').run(
+      attempt.status, attempt.attempts, attempt.nextAttemptAt.toISOString(), attempt.lastError, attempt.lastStatus, attempt.deliveredAt?.toISOString() ?? null, id);
+  }
+
+  async listDeliveries(query: DeliveryQuery): Promise<WebhookDelivery[]> {
+    const rows = this.sql(
+      `SELECT * FROM webhook_deliveries WHERE (? IS NULL OR webhook = ?) AND (? IS NULL OR status = ?) AND (? IS NULL OR seq < ?) ORDER BY seq DESC, webhook LIMIT ?`,
+    ).all(query.webhook ?? null, query.webhook ?? null, query.status ?? null, query.status ?? null, query.beforeSeq ?? null, query.beforeSeq ?? null, query.limit) as DeliveryRow[];
+    return rows.map(fromDeliveryRow);
+  }
+
+  async getDelivery(id: string): Promise<WebhookDelivery | null> {
+    const row = this.sql('SELECT * FROM webhook_deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
+    return row ? fromDeliveryRow(row) : null;
+  }
+
   async close(): Promise<void> {
+    this.auditListeners.clear();
     this.db.close();
   }
 }

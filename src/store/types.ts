@@ -159,7 +159,7 @@ export interface CommandOutcome {
 }
 
 /** The gateway's own state, the same on SQLite and PostgreSQL. */
-export interface GatewayStore {
+export interface GatewayStore extends EventStore {
   readonly kind: 'sqlite' | 'postgres';
   appendAudit(event: NewAuditEvent): Promise<AuditEvent>;
   listAudit(query: AuditQuery): Promise<AuditEvent[]>;
@@ -204,4 +204,70 @@ export interface GatewayStore {
   /** Runs `work` while holding `key` exclusively (across processes on PostgreSQL). */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export enum DeliveryStatus {
+  PENDING = 'PENDING',
+  DELIVERED = 'DELIVERED',
+  /** Every attempt failed; kept for inspection and `redeliver`. */
+  DEAD = 'DEAD',
+}
+
+/** One event on its way to one webhook: a row of the outbox. */
+export interface WebhookDelivery {
+  /** `<webhook>:<seq>`: one delivery per webhook and audit event. */
+  id: string;
+  webhook: string;
+  seq: number;
+  /** What receivers de-duplicate on (the audit event's hash). */
+  eventId: string;
+  type: string;
+  registry: string;
+  model: string;
+  /** The request body, exactly as signed and sent. */
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  lastStatus: number | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+export type NewDelivery = Pick<WebhookDelivery, 'webhook' | 'seq' | 'eventId' | 'type' | 'registry' | 'model' | 'payload'>;
+
+export interface DeliveryQuery {
+  webhook?: string | null;
+  status?: DeliveryStatus | null;
+  /** Deliveries with seq below this (newest first paging). */
+  beforeSeq?: number | null;
+  limit: number;
+}
+
+/** What an attempt changed on a delivery. */
+export type DeliveryAttempt = Pick<WebhookDelivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'lastStatus' | 'deliveredAt'>;
+
+/** A role (the outbox dispatcher, a registry's watcher) held by one gateway process at a time. */
+export interface Leadership {
+  /** False once the session that held it is gone. */
+  readonly held: boolean;
+  release(): Promise<void>;
+}
+
+/** The durable webhook outbox and small keyed state (cursors, watcher snapshots), the same on SQLite and PostgreSQL. */
+export interface EventStore {
+  /** Calls `listener` after every committed audit append, in this process and (PostgreSQL) every other; returns the unsubscribe. */
+  onAudit(listener: () => void): Promise<() => Promise<void>>;
+  /** The role if no other live process holds it, else null. */
+  tryLead(role: string): Promise<Leadership | null>;
+  getState(key: string): Promise<string | null>;
+  putState(key: string, value: string): Promise<void>;
+  /** Adds the deliveries (one per webhook and seq; repeats ignored) and moves the webhook's cursor, in one transaction. */
+  enqueueDeliveries(webhook: string, deliveries: NewDelivery[], cursor: number): Promise<void>;
+  /** Pending deliveries due by `now`, each the oldest pending one of its webhook and model (order per model). */
+  dueDeliveries(now: Date, limit: number): Promise<WebhookDelivery[]>;
+  recordAttempt(id: string, attempt: DeliveryAttempt): Promise<void>;
+  listDeliveries(query: DeliveryQuery): Promise<WebhookDelivery[]>;
+  getDelivery(id: string): Promise<WebhookDelivery | null>;
 }

@@ -61,12 +61,24 @@ export interface Command<T> {
   revive?(stored: unknown): T;
 }
 
+/** Sees a model before and after each command on it, under the model's lock (the backend watcher); never fails the command. */
+export interface CommandObserver {
+  before(registry: RegistryAdapter, model: string): Promise<void>;
+  after(registry: RegistryAdapter, model: string): Promise<void>;
+}
+
 /** The same pipeline for every mutation: authorize, validate, lock, idempotency, intent, act, outcome, invalidate. */
 export class CommandRunner {
+  private observer: CommandObserver | null = null;
+
   constructor(
     private readonly store: GatewayStore,
     private readonly reconciler: Reconciler,
   ) {}
+
+  observe(observer: CommandObserver): void {
+    this.observer = observer;
+  }
 
   async run<T>(caller: Caller, command: Command<T>): Promise<T> {
     const registry = command.registry?.id ?? '*';
@@ -85,7 +97,20 @@ export class CommandRunner {
       await this.refused(base, command.input, error);
       throw error;
     }
-    const work = () => this.execute(caller, command, base);
+    const observer = this.observer;
+    const adapter = command.registry;
+    const model = command.model;
+    const work =
+      observer && adapter && model !== null
+        ? async () => {
+            await observer.before(adapter, model);
+            try {
+              return await this.execute(caller, command, base);
+            } finally {
+              await observer.after(adapter, model);
+            }
+          }
+        : () => this.execute(caller, command, base);
     try {
       // Commands on one model run one at a time; gateway-wide ones (no model) need no lock.
       return command.model !== null ? await this.store.withLock(lockKey(registry, command.model), work) : await work();

@@ -215,6 +215,12 @@ export type DeletedVersion = {
   version: Scalars['String']['output'];
 };
 
+/** PENDING (being retried), DELIVERED, or DEAD (every attempt failed) */
+export type DeliveryStatus =
+  | 'DEAD'
+  | 'DELIVERED'
+  | 'PENDING';
+
 export type Dependency = {
   __typename?: 'Dependency';
   name: Scalars['String']['output'];
@@ -488,6 +494,8 @@ export type Mutation = {
   deleteVersion: DeletedVersion;
   /** Gates, then approvals where a policy asks for them, then the move; PRODUCTION archives the previous production */
   promote: PromotionResult;
+  /** Sends a delivery again from its first attempt (admin), whatever its status */
+  redeliver: WebhookDelivery;
   /** Registers a new version, creating the model when it is new */
   registerVersion: ModelVersion;
   reject: ApprovalRequest;
@@ -569,6 +577,11 @@ export type MutationPromoteArgs = {
   registry?: InputMaybe<Scalars['String']['input']>;
   targetStage: Stage;
   version: Scalars['String']['input'];
+};
+
+
+export type MutationRedeliverArgs = {
+  id: Scalars['String']['input'];
 };
 
 
@@ -727,6 +740,8 @@ export type Query = {
   resolveVersion: ModelVersion;
   /** Walks the whole audit hash chain; with a checkpoint, also proves the log still extends it (needs MODELGATE_AUDIT_KEY) */
   verifyAudit: AuditVerification;
+  /** Webhook deliveries, newest first (admin); page with `after` = the last seq seen */
+  webhookDeliveries: Array<WebhookDelivery>;
 };
 
 
@@ -834,6 +849,14 @@ export type QueryVerifyAuditArgs = {
   checkpoint?: InputMaybe<AuditCheckpointInput>;
 };
 
+
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<DeliveryStatus>;
+  webhook?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A configured backend registry */
 export type Registry = {
   __typename?: 'Registry';
@@ -850,6 +873,37 @@ export type RegistryError = {
   code: Scalars['String']['output'];
   message: Scalars['String']['output'];
 };
+
+/** One change, derived from one audit event */
+export type RegistryEvent = {
+  __typename?: 'RegistryEvent';
+  after?: Maybe<Scalars['JSON']['output']>;
+  at: Scalars['DateTimeISO']['output'];
+  before?: Maybe<Scalars['JSON']['output']>;
+  /** A comment or reason, when the change had one */
+  detail?: Maybe<Scalars['String']['output']>;
+  /** Unique and stable (the audit event's hash): de-duplicate on it */
+  id: Scalars['String']['output'];
+  model: Scalars['String']['output'];
+  principal: Scalars['String']['output'];
+  registry: Scalars['String']['output'];
+  /** The audit event's seq: pass it as `after` to resume right after this event */
+  seq: Scalars['Int']['output'];
+  type: RegistryEventType;
+  version?: Maybe<Scalars['String']['output']>;
+};
+
+/** What changed; EXTERNAL_CHANGE is a change made directly in a backend */
+export type RegistryEventType =
+  | 'ALIAS_CHANGED'
+  | 'APPROVAL_DECIDED'
+  | 'APPROVAL_REQUESTED'
+  | 'DEGRADATION_DETECTED'
+  | 'EXTERNAL_CHANGE'
+  | 'ROLLED_BACK'
+  | 'STAGE_CHANGED'
+  | 'TAGS_CHANGED'
+  | 'VERSION_REGISTERED';
 
 /** One registry's view of a model in compareRegistries */
 export type RegistrySlot = {
@@ -924,6 +978,20 @@ export type StageTransition = {
   archived: Array<ModelVersion>;
   /** The version that moved */
   version: ModelVersion;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Changes as they happen, over WebSocket (graphql-ws) on /graphql. registry omitted: every registry; name omitted: every model in sight; after: resume right after this seq (the log is replayed from there, nothing missed, nothing repeated) */
+  registryEvents: RegistryEvent;
+};
+
+
+export type SubscriptionRegistryEventsArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  registry?: InputMaybe<Scalars['String']['input']>;
+  types?: InputMaybe<Array<RegistryEventType>>;
 };
 
 /** How a backend holds a concept */
@@ -1008,6 +1076,30 @@ export type VersionStatus =
   | 'FAILED_REGISTRATION'
   | 'PENDING_REGISTRATION'
   | 'READY';
+
+/** One event on its way to one webhook (the outbox) */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['DateTimeISO']['output'];
+  deliveredAt?: Maybe<Scalars['DateTimeISO']['output']>;
+  /** The modelgate-event-id header receivers de-duplicate on */
+  eventId: Scalars['String']['output'];
+  /** <webhook>:<seq>; pass it to redeliver */
+  id: Scalars['String']['output'];
+  /** Why the last attempt failed */
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** The receiver's HTTP status on the last attempt */
+  lastStatus?: Maybe<Scalars['Int']['output']>;
+  model: Scalars['String']['output'];
+  /** When the next attempt is due (PENDING) */
+  nextAttemptAt: Scalars['DateTimeISO']['output'];
+  registry: Scalars['String']['output'];
+  seq: Scalars['Int']['output'];
+  status: DeliveryStatus;
+  type: RegistryEventType;
+  webhook: Scalars['String']['output'];
+};
 
 export type VerifyAuditQueryVariables = Exact<{
   checkpoint?: InputMaybe<AuditCheckpointInput>;

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { subscribe, subscriptionError, wsClient, type StreamedEvent } from './support.ts';
+
+const sha = (key: string) => createHash('sha256').update(key).digest('hex');
+const ADMIN = 'admin-key-0123456789';
+const SCOPED = 'scoped-key-0123456789';
+
+describe('registryEvents over graphql-ws (embedded store)', () => {
+  let test: TestGateway;
+  const mutate = (query: string, variables: Record<string, unknown> = {}) =>
+    postGraphQL(test.url, query, variables, { authorization: `Bearer ${ADMIN}` }).then((r) => {
+      if (r.body.errors) throw new Error(JSON.stringify(r.body.errors));
+      return r.body.data;
+    });
+  const register = (name: string) => mutate('mutation($n: String!) { registerVersion(name: $n) { version } }', { n: name });
+
+  beforeAll(async () => {
+    test = await startTestGateway({
+      config: {
+        auth: {
+          apiKeys: [
+            { name: 'ops', sha256: sha(ADMIN), grants: [{ role: 'admin', registries: ['*'], models: ['*'] }] },
+            { name: 'team-a', sha256: sha(SCOPED), grants: [{ role: 'viewer', registries: ['*'], models: ['TeamA*'] }] },
+          ],
+        } as never,
+        server: { allowedHosts: ['127.0.0.1'] } as never,
+      },
+    });
+  });
+  afterAll(() => test?.stop());
+
+  it('streams typed events, never one outside the grants, and resumes exactly after a seq', async () => {
+    const admin = wsClient(test.url, { key: ADMIN });
+    const scoped = wsClient(test.url, { key: SCOPED });
+    const everything = subscribe(admin);
+    const mine = subscribe(scoped);
+    const onlyStages = subscribe(admin, { types: ['STAGE_CHANGED'] });
+    // Subscriptions start at the live head once acknowledged; give the sockets time to be subscribed.
+    await new Promise((r) => setTimeout(r, 500));
+
+    await register('TeamAChurn');
+    await register('Secret');
+    await mutate('mutation { setAlias(name: "TeamAChurn", alias: "champion", version: "1") { version } }');
+    await mutate('mutation { transitionStage(name: "TeamAChurn", version: "1", stage: STAGING) { version { stage } } }');
+    await mutate('mutation { transitionStage(name: "Secret", version: "1", stage: STAGING) { version { stage } } }');
+    await mutate('mutation { setTags(name: "TeamAChurn", version: "1", tags: [{ key: "owner", value: "a" }]) { version { version } } }');
+    // A refused call is audited but is no event.
+    await postGraphQL(test.url, 'mutation { transitionStage(name: "TeamAChurn", version: "9", stage: STAGING) { version { stage } } }', {}, { authorization: `Bearer ${ADMIN}` });
+
+    const all = await everything.until(6);
+    expect(all.map((e) => [e.type, e.model, e.version])).toEqual([
+      ['VERSION_REGISTERED', 'TeamAChurn', '1'],
+      ['VERSION_REGISTERED', 'Secret', '1'],
+      ['ALIAS_CHANGED', 'TeamAChurn', '1'],
+      ['STAGE_CHANGED', 'TeamAChurn', '1'],
+      ['STAGE_CHANGED', 'Secret', '1'],
+      ['TAGS_CHANGED', 'TeamAChurn', '1'],
+    ]);
+    expect(all.every((e, i) => i === 0 || e.seq > all[i - 1]!.seq)).toBe(true);
+    expect(all[3]).toMatchObject({ registry: 'local', principal: 'ops', before: null, after: { stage: 'STAGING', archived: [] } });
+    expect(all[2]!.after).toEqual({ alias: 'champion' });
+
+    const seen = await mine.until(4);
+    expect(seen.map((e) => e.model)).toEqual(['TeamAChurn', 'TeamAChurn', 'TeamAChurn', 'TeamAChurn']);
+    expect((await onlyStages.until(2)).map((e) => e.model)).toEqual(['TeamAChurn', 'Secret']);
+    // Nothing else arrives: the refused call and the out-of-scope events stay out.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(everything.events).toHaveLength(6);
+    expect(mine.events).toHaveLength(4);
+
+    // A client that saw up to the alias change reconnects with after = its seq and gets exactly the rest.
+    const resumed = subscribe(wsClient(test.url, { key: ADMIN }), { after: all[2]!.seq });
+    expect((await resumed.until(3)).map((e) => e.seq)).toEqual(all.slice(3).map((e) => e.seq));
+    await register('TeamAChurn');
+    const live = await resumed.until(4);
+    expect(live[3]).toMatchObject({ type: 'VERSION_REGISTERED', model: 'TeamAChurn', version: '2' });
+    // The scoped caller resuming from 0 replays only what it may see.
+    const replay = subscribe(wsClient(test.url, { key: SCOPED }), { after: 0 });
+    const replayed = await replay.until(5);
+    expect(replayed.every((e: StreamedEvent) => e.model === 'TeamAChurn')).toBe(true);
+    for (const s of [everything, mine, onlyStages, resumed, replay]) s.stop();
+  });
+
+  it('authenticates at connection_init with the same API keys', async () => {
+    for (const key of ['not-a-key', undefined]) {
+      let code = 0;
+      const client = wsClient(test.url, { key, onClose: (c) => (code = c) });
+      const stream = subscribe(client);
+      await expect(stream.until(1, 5_000)).rejects.toThrow();
+      expect(code).toBe(4403);
+    }
+  });
+
+  it('refuses bad subscriptions with coded errors and runs nothing', async () => {
+    const client = wsClient(test.url, { key: ADMIN });
+    expect((await subscriptionError(client, { after: 1_000_000 })).extensions).toMatchObject({ code: 'INVALID_INPUT', details: { argument: 'after' } });
+    expect((await subscriptionError(client, { after: -1 })).extensions).toMatchObject({ code: 'INVALID_INPUT' });
+    expect((await subscriptionError(client, { registry: 'nowhere' })).extensions).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await subscriptionError(client, { name: 'x\uD800' })).extensions).toMatchObject({ code: 'INVALID_INPUT', details: { argument: '$name' } });
+    const scoped = wsClient(test.url, { key: SCOPED });
+    expect((await subscriptionError(scoped, { name: 'Secret' })).extensions).toMatchObject({ code: 'NOT_FOUND' });
+    const aliases = Array.from({ length: 60 }, (_, i) => `a${i}: seq`).join(' ');
+    expect((await subscriptionError(client, {}, `subscription { registryEvents { ${aliases} } }`)).extensions).toMatchObject({ code: 'INVALID_INPUT', reason: 'TOO_MANY_ALIASES' });
+    expect((await subscriptionError(client, {}, '{ registries { id } }')).extensions).toMatchObject({ code: 'INVALID_INPUT', reason: 'NOT_A_SUBSCRIPTION' });
+    expect((await subscriptionError(client, {}, 'subscription { registryEvents { nope } }')).extensions).toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('refuses a WebSocket upgrade from a foreign Origin or Host', async () => {
+    const status = (headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(test.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers });
+        socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        socket.on('open', () => {
+          socket.close();
+          resolve(101);
+        });
+        socket.on('error', () => undefined);
+      });
+    expect(await status({ origin: 'http://evil.example' })).toBe(403);
+    expect(await status({ host: 'evil.example' })).toBe(421);
+    expect(await status({})).toBe(101);
+  });
+});
+
+describe('graceful shutdown with subscribers', () => {
+  it('tells every subscriber the server is going away (1001) and stops', async () => {
+    const gateway = await startTestGateway();
+    let code = 0;
+    const stream = subscribe(wsClient(gateway.url, { onClose: (c) => (code = c) }));
+    await new Promise((r) => setTimeout(r, 500));
+    await postGraphQL(gateway.url, 'mutation { registerVersion(name: "Bye") { version } }');
+    await stream.until(1);
+    await gateway.stop();
+    const started = Date.now();
+    while (code === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(code).toBe(1001);
+  });
+});
