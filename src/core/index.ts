@@ -12,3 +12,4 @@ export * from './concurrency.ts';
 export * from './resilience.ts';
 export * from './token-pages.ts';
 export * from './text.ts';
+export * from './tracing.ts';

@@ -23,6 +23,8 @@ export interface GatewayContext {
   /** NOT_FOUND (as if absent) when the caller cannot read the model, FORBIDDEN when it can but the action is not granted. */
   authorize(action: Action, registry: string, model: string | null, options?: AuthorizeOptions): void;
   log: Logger;
+  /** The operation once parsed (metrics, access log, the operation span). */
+  operation?: { name: string | null; type: string };
 }
 
 export interface GatewayServices {
