@@ -41,7 +41,7 @@ describe('examples/observability: the dashboard and alert rules reference only m
     for (const metric of await metrics.registry.getMetricsAsJSON()) {
       const labels = new Set<string>(((metrics.registry.getSingleMetric(metric.name) as unknown as { labelNames?: string[] }).labelNames ?? []));
       exposed.set(metric.name, labels);
-      if (metric.type === 'histogram') {
+      if (String(metric.type) === 'histogram') {
         exposed.set(`${metric.name}_bucket`, new Set([...labels, 'le']));
         for (const suffix of ['_sum', '_count']) exposed.set(metric.name + suffix, labels);
       }

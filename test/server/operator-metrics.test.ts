@@ -69,9 +69,9 @@ describe('/metrics: what operators alert on', () => {
   it('counts GraphQL errors by the code the client saw', async () => {
     const before = await scrape();
     const missing = await gql('mutation { promote(name: "NoSuchModel", version: "1", targetStage: STAGING) { status } }');
-    expect(missing.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(missing.errors![0].extensions.code).toBe('NOT_FOUND');
     const broken = await gql('{ models(first: 5) { nodes { name }');
-    expect(broken.errors[0].extensions.code).toBe('INVALID_INPUT');
+    expect(broken.errors![0].extensions.code).toBe('INVALID_INPUT');
     const after = await scrape();
     for (const code of ['NOT_FOUND', 'INVALID_INPUT']) {
       expect(sample(after, 'modelgate_graphql_errors_total', { code })).toBe((sample(before, 'modelgate_graphql_errors_total', { code }) ?? 0) + 1);
@@ -82,7 +82,7 @@ describe('/metrics: what operators alert on', () => {
     let text = await scrape();
     expect(sample(text, 'modelgate_registry_circuit_state', { registry: 'gone', state: 'closed' })).toBe(1);
     const down = await gql('{ model(registry: "gone", name: "Churn") { name } }');
-    expect(down.errors[0].extensions.code).toBe('BACKEND_UNAVAILABLE');
+    expect(down.errors![0].extensions.code).toBe('BACKEND_UNAVAILABLE');
     text = await scrape();
     expect(sample(text, 'modelgate_registry_circuit_state', { registry: 'gone', state: 'open' })).toBe(1);
     expect(sample(text, 'modelgate_registry_circuit_state', { registry: 'gone', state: 'closed' })).toBe(0);
@@ -101,7 +101,7 @@ describe('/metrics: what operators alert on', () => {
     const promote = (name: string, version: string, stage: string) => gql(`mutation { promote(name: "${name}", version: "${version}", targetStage: ${stage}) { status approvalRequest { id } } }`);
     const approve = async (id: string) => expect((await ok(`mutation { approve(id: "${id}") { promotion { status } } }`)).approve.promotion.status).toBe('PROMOTED');
 
-    expect((await promote('ChurnModel', '2', 'STAGING')).errors[0].extensions.code).toBe('GATE_FAILED');
+    expect((await promote('ChurnModel', '2', 'STAGING')).errors![0].extensions.code).toBe('GATE_FAILED');
     expect((await promote('ChurnModel', '1', 'STAGING')).data.promote.status).toBe('PROMOTED');
     const pending = (await promote('ChurnModel', '1', 'PRODUCTION')).data.promote;
     expect(pending.status).toBe('PENDING_APPROVAL');
