@@ -38,7 +38,7 @@ export function createRequestHandler(options: HttpOptions) {
     let traceId: string | undefined;
     res.once('finish', () => {
       options.metrics.recordRequest(url.pathname, res.statusCode, (performance.now() - started) / 1000);
-      const operation = gatewayContext?.operation?.name;
+      const operation = gatewayContext?.seen.operation?.name;
       const entry = { requestId, method: req.method, path: url.pathname, ...(operation ? { operation } : {}), ...(traceId ? { traceId } : {}), status: res.statusCode, ms: Math.round(performance.now() - started) };
       // Probes and scrapes hit often; keep them out of the info stream.
       if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') log.debug(entry, 'request');

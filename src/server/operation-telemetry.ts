@@ -33,7 +33,7 @@ export async function inOperationSpan<T extends { status?: number }>(headers: In
 
 export const activeTraceId = (): string | undefined => trace.getActiveSpan()?.spanContext().traceId;
 
-/** Operation metrics and the operation span's name and result; the access log reads `contextValue.operation`. */
+/** Operation metrics and the operation span's name and result; the access log reads `contextValue.seen`. */
 export function operationTelemetry(metrics: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
@@ -41,7 +41,7 @@ export function operationTelemetry(metrics: GatewayMetrics): ApolloServerPlugin<
         async didResolveOperation({ operation, contextValue }) {
           if (!operation) return;
           const name = operation.name?.value ?? null;
-          contextValue.operation = { name, type: operation.operation };
+          contextValue.seen.operation = { name, type: operation.operation };
           if (!tracing.enabled) return;
           const span = trace.getActiveSpan();
           span?.updateName(name ? `${operation.operation} ${name}` : operation.operation);
@@ -49,7 +49,7 @@ export function operationTelemetry(metrics: GatewayMetrics): ApolloServerPlugin<
           if (name) span?.setAttribute('graphql.operation.name', name);
         },
         async willSendResponse({ response, contextValue }) {
-          metrics.recordOperation(contextValue.operation?.name ?? null, contextValue.operation?.type ?? null);
+          metrics.recordOperation(contextValue.seen.operation?.name ?? null, contextValue.seen.operation?.type ?? null);
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const codes = (errors ?? []).map((error) => (typeof error.extensions?.code === 'string' ? error.extensions.code : ErrorCode.INTERNAL));
           for (const code of codes) metrics.recordGraphqlError(code);
