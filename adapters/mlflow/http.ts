@@ -93,6 +93,7 @@ export class MlflowHttp {
       } catch (error) {
         const retryable = error instanceof RegistryError && error.code === ErrorCode.BACKEND_UNAVAILABLE;
         if (!retryable || attempt >= this.options.readAttempts || this.context?.signal.aborted) throw error;
+        this.context?.trace?.retried();
         await sleep(Math.random() * 100 * 2 ** attempt, undefined, { signal: this.context?.signal }).catch(() => {
           throw error;
         });
@@ -109,6 +110,8 @@ export class MlflowHttp {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.authorization) headers.authorization = this.authorization;
+    // The caller's trace continues on the tracking server (W3C traceparent).
+    if (this.context?.trace) Object.assign(headers, this.context.trace.headers);
     let status: number;
     let text: string;
     try {

@@ -594,11 +594,26 @@ export class SageMakerRegistry implements RegistryAdapter {
     // Past the deadline nothing more is sent (a later step of a multi-request change).
     if (signal?.aborted) throw new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, `SageMaker did not answer before the deadline; ${operation} was not sent`, { registry: this.id });
     try {
-      return (await this.client.send(command as never, { abortSignal: signal })) as T;
+      const trace = this.context?.trace;
+      if (trace) withTraceHeaders(command as never, trace.headers);
+      const output = (await this.client.send(command as never, { abortSignal: signal })) as T & { $metadata?: { attempts?: number } };
+      if (trace && (output.$metadata?.attempts ?? 1) > 1) trace.retried(output.$metadata!.attempts! - 1);
+      return output;
     } catch (error) {
       throw mapAwsError(error, this.id, operation, { write: WRITE_OPERATION.test(operation), aborted: signal?.aborted ?? false });
     }
   }
+}
+
+/** The caller's trace rides on this command's HTTP request (W3C traceparent); the client itself stays shared. */
+function withTraceHeaders(command: { middlewareStack: { add(middleware: unknown, options: unknown): void } }, headers: Readonly<Record<string, string>>): void {
+  command.middlewareStack.add(
+    (next: (args: { request: { headers?: Record<string, string> } }) => Promise<unknown>) => (args: { request: { headers?: Record<string, string> } }) => {
+      if (args.request.headers) Object.assign(args.request.headers, headers);
+      return next(args);
+    },
+    { step: 'build', name: 'modelgateTraceContext', override: true },
+  );
 }
 
 /** Versioned package ARNs use the lower-cased group name under `model-package/`. */

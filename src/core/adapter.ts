@@ -17,6 +17,7 @@ import type {
 import type { Page, PageRequest } from './page.ts';
 import type { Stage } from './stage.ts';
 import type { Capabilities } from './capabilities.ts';
+import type { CallTrace } from './tracing.ts';
 
 export type RegistryKind = 'local' | 'mlflow' | 'sagemaker' | 'vertex';
 
@@ -38,6 +39,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** Epoch milliseconds; transports with their own per-request deadline (gRPC) cap it at what is left. */
   readonly deadline: number;
+  /** Set only when tracing is on: transports add its headers to every request and count retries. */
+  readonly trace?: CallTrace;
 }
 
 /**

@@ -14,3 +14,4 @@ export * from './token-pages.ts';
 export * from './text.ts';
 export * from './card.ts';
 export * from './metric-sources.ts';
+export * from './tracing.ts';

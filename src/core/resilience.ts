@@ -9,7 +9,11 @@ export interface ResilienceOptions {
   failureThreshold: number;
   /** How long an open circuit fails fast before letting exactly one call through to probe. */
   cooldownMs: number;
+  /** Told whenever the circuit changes state (metrics). */
+  onCircuitChange?(state: CircuitStateName): void;
 }
+
+export type CircuitStateName = 'closed' | 'open' | 'half_open';
 
 /** Port methods that change the backend: past their deadline their outcome is unknown. */
 const WRITES: ReadonlySet<string> = new Set<keyof RegistryAdapter>([
@@ -90,6 +94,10 @@ export function withResilience(adapter: RegistryAdapter, options: ResilienceOpti
   // cockatiel keeps when the circuit opened private; we track it to say how long is left.
   let openedAt = 0;
   breaker.onBreak(() => (openedAt = Date.now()));
+  if (options.onCircuitChange) {
+    const tell = options.onCircuitChange;
+    breaker.onStateChange((state) => tell(state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half_open' : 'open'));
+  }
   const remainingCooldown = () => openedAt + options.cooldownMs - Date.now();
 
   return new Proxy(adapter, {

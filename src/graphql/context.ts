@@ -21,6 +21,8 @@ export interface GatewayContext extends GatewayServices {
   /** NOT_FOUND (as if absent) when the caller cannot read the model, FORBIDDEN when it can but the action is not granted. */
   authorize(action: Action, registry: string, model: string | null, options?: AuthorizeOptions): void;
   log: Logger;
+  /** Filled in as the request runs, for metrics and the access log; an object of its own, so Apollo's per-operation copy of the context shares it. */
+  readonly seen: { operation?: { name: string | null; type: string } };
 }
 
 export interface GatewayServices {
@@ -50,5 +52,6 @@ export function createContext(services: GatewayServices, requestId: string, log:
       changed: (registry) => loaders.for(registry).clear(),
     },
     log,
+    seen: {},
   };
 }

@@ -257,6 +257,12 @@ export const configSchema = z
       })
       .prefault({}),
     policies: z.array(policy).default([]),
+    /** /metrics: the audit chain gauge walks the whole log, so at most once per auditCheckIntervalMs. */
+    metrics: z
+      .strictObject({
+        auditCheckIntervalMs: z.number().int().min(0).max(86_400_000).default(60_000),
+      })
+      .prefault({}),
     /** API keys and/or OIDC tokens; without it the gateway serves loopback only, every caller an administrator. */
     auth: auth.optional(),
     /** Signed HTTP callbacks for registry events, delivered at least once through the store's outbox. */

@@ -17,6 +17,9 @@ import { createRequestHandler } from './http.ts';
 import { createLogger } from './logger.ts';
 import { createRegistries } from './registries.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { observeStore } from './observed-store.ts';
+import { operationTelemetry } from './operation-telemetry.ts';
+import { startTracing } from './tracing.ts';
 import { toPolicies } from './policies.ts';
 import { claimDataDir, isPostgresUrl, openStore, sqliteStorePath, type GatewayStore } from '../store/index.ts';
 import type { Reconciler } from '../workflows/reconcile.ts';
@@ -41,7 +44,10 @@ export interface RunningGateway {
 
 /** Builds the registries and serves GraphQL; resolves once the port is bound. */
 export async function startGateway(config: ResolvedConfig, options: { log?: Logger; registries?: RegistrySet } = {}): Promise<RunningGateway> {
+  // Before anything else: backend wrappers and the logger look at whether tracing is on.
+  const tracingStarted = await startTracing(process.env);
   const log = options.log ?? createLogger(config.log.level);
+  if (tracingStarted) log.info('tracing: spans exported over OTLP/HTTP as the OTEL_* environment variables say');
   const authenticator = new Authenticator(config.auth as AuthConfig | undefined);
   if (!authenticator.enabled) {
     if (!isLoopback(config.server.host)) {
@@ -63,7 +69,9 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   try {
     const webhooks = resolveWebhooks(config.webhooks, process.env);
     const registries = options.registries ?? (await createRegistries(config, process.env, metrics));
-    const store = await openStore(config.store.url, defaultStorePath, { poolSize: config.store.poolSize });
+    const opened = await openStore(config.store.url, defaultStorePath, { poolSize: config.store.poolSize });
+    metrics.watchStore(opened, config.metrics.auditCheckIntervalMs);
+    const store = observeStore(opened, metrics, [...new Set(config.policies.map((p) => p.models))]);
     const workflows = createWorkflows(registries, store, toPolicies(config.policies), { graceMs: config.store.reconcile.graceMs, log });
     reconciler = workflows.reconciler;
     const feed = new AuditFeed(store, (error) => log.warn({ err: error }, 'reading the audit log tail failed; read again on the next append'));
@@ -72,6 +80,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog, feed, webhooks: new WebhookAdmin(store, workflows.commands, dispatcher) };
   } catch (error) {
     claim?.release();
+    await tracingStarted?.stop();
     throw error;
   }
   const { registries, store } = services;
@@ -103,6 +112,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       internalErrorsNameRequest(),
       queryLimitsPlugin(schema, config.server.limits),
       useWellFormedInput(),
+      operationTelemetry(metrics),
       {
         async requestDidStart() {
           return {
@@ -169,6 +179,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       await registries.close();
       await store.close();
       claim?.release();
+      await tracingStarted?.stop();
     },
   };
 }

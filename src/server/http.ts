@@ -3,11 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer, HTTPGraphQLRequest } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import type { Logger } from 'pino';
-import { ErrorCode, type RegistrySet } from '../core/index.ts';
+import { ErrorCode, tracing, type RegistrySet } from '../core/index.ts';
 import { createContext, type GatewayContext, type GatewayServices } from '../graphql/context.ts';
 import { probe } from '../graphql/registry/registry.resolver.ts';
 import type { Authenticator } from './authenticate.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { activeTraceId, inOperationSpan } from './operation-telemetry.ts';
 
 export interface HttpOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -33,9 +34,12 @@ export function createRequestHandler(options: HttpOptions) {
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://gateway');
     const started = performance.now();
+    let gatewayContext: GatewayContext | undefined;
+    let traceId: string | undefined;
     res.once('finish', () => {
       options.metrics.recordRequest(url.pathname, res.statusCode, (performance.now() - started) / 1000);
-      const entry = { requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) };
+      const operation = gatewayContext?.seen.operation?.name;
+      const entry = { requestId, method: req.method, path: url.pathname, ...(operation ? { operation } : {}), ...(traceId ? { traceId } : {}), status: res.statusCode, ms: Math.round(performance.now() - started) };
       // Probes and scrapes hit often; keep them out of the info stream.
       if (url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics') log.debug(entry, 'request');
       else log.info(entry, 'request');
@@ -78,11 +82,14 @@ export function createRequestHandler(options: HttpOptions) {
         search: url.search,
         body: parseBody(body, headers.get('content-type')),
       };
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: request,
-        // One child logger per request, not two: pino copies the bindings into each.
-        context: async () => createContext(services, requestId, log.child({ requestId, principal: access.id }), access),
-      });
+      const execute = () =>
+        apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: request,
+          // One child logger per request, not two: pino copies the bindings into each.
+          context: async () => (gatewayContext = createContext(services, requestId, log.child({ requestId, principal: access.id }), access)),
+        });
+      const traced = () => ((traceId = activeTraceId()), execute());
+      const response = tracing.enabled ? await inOperationSpan(req.headers, access.id, requestId, traced) : await execute();
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {

@@ -1,7 +1,16 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { isRegistryError, type CallContext, type RegistryAdapter } from '../core/index.ts';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isRegistryError, type CallContext, type CircuitStateName, type RegistryAdapter } from '../core/index.ts';
+import type { GatewayStore } from '../store/index.ts';
+import { auditChainCollector, openApprovalsCollector } from './store-gauges.ts';
 
-/** Prometheus metrics for operators: HTTP traffic and every call the gateway makes to a backend. */
+/** Distinct operation names kept as labels; later ones count as `other` (clients choose the names). */
+const OPERATION_NAMES = 200;
+const CIRCUIT_STATES: readonly CircuitStateName[] = ['closed', 'open', 'half_open'];
+
+/**
+ * Prometheus metrics for operators: HTTP traffic, GraphQL operations and errors, every call the
+ * gateway makes to a backend, circuits, locks, governed changes and the state of the store.
+ */
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
@@ -31,8 +40,89 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly operations = new Counter({
+    name: 'modelgate_graphql_requests_total',
+    help: 'GraphQL requests by operation name (at most 200 distinct, then "other"; "-" when anonymous or unparsed) and type',
+    labelNames: ['operation', 'type'] as const,
+    registers: [this.registry],
+  });
+  private readonly operationNames = new Set<string>();
+  private readonly graphqlErrors = new Counter({
+    name: 'modelgate_graphql_errors_total',
+    help: 'Errors in GraphQL responses by extensions.code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly circuit = new Gauge({
+    name: 'modelgate_registry_circuit_state',
+    help: "A registry's circuit breaker: 1 for its current state (closed, open, half_open), 0 for the others",
+    labelNames: ['registry', 'state'] as const,
+    registers: [this.registry],
+  });
+  private readonly lockWait = new Histogram({
+    name: 'modelgate_lock_wait_seconds',
+    help: "Time a command waited for its model's lock (in process, and across processes on PostgreSQL)",
+    labelNames: ['registry'] as const,
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  /** Governed changes by registry and the configured policy pattern the model matches (`other` if none): bounded by the config. */
+  readonly promotions = new Counter({
+    name: 'modelgate_promotions_total',
+    help: 'Versions moved by promote or by the last approval, by registry, model pattern and target stage',
+    labelNames: ['registry', 'model_pattern', 'stage'] as const,
+    registers: [this.registry],
+  });
+  readonly gateFailures = new Counter({
+    name: 'modelgate_gate_failures_total',
+    help: 'promote or approve refused with GATE_FAILED, by registry and model pattern',
+    labelNames: ['registry', 'model_pattern'] as const,
+    registers: [this.registry],
+  });
+  readonly rollbacks = new Counter({
+    name: 'modelgate_rollbacks_total',
+    help: 'Rollbacks asked for with the rollback mutation, by registry and model pattern',
+    labelNames: ['registry', 'model_pattern'] as const,
+    registers: [this.registry],
+  });
+  readonly autoRollbacks = new Counter({
+    name: 'modelgate_auto_rollbacks_total',
+    help: 'Rollbacks made by checkDegradation with autoRollback, by registry and model pattern',
+    labelNames: ['registry', 'model_pattern'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'modelgate_' });
+  }
+
+  /** Gauges read from the store at scrape time: open approval requests and the audit chain. */
+  watchStore(store: GatewayStore, auditCheckIntervalMs: number): void {
+    openApprovalsCollector(this.registry, store);
+    auditChainCollector(this.registry, store, auditCheckIntervalMs);
+  }
+
+  /** One GraphQL operation; `name` null when anonymous or never parsed. */
+  recordOperation(name: string | null, type: string | null): void {
+    let label = name ?? '-';
+    if (name !== null && !this.operationNames.has(name)) {
+      if (this.operationNames.size < OPERATION_NAMES && name.length <= 100) this.operationNames.add(name);
+      else label = 'other';
+    }
+    this.operations.inc({ operation: label, type: type ?? '-' });
+  }
+
+  recordGraphqlError(code: string): void {
+    this.graphqlErrors.inc({ code });
+  }
+
+  /** The breaker's state, one-hot, so an alert can say `state="open"`. */
+  recordCircuit(registry: string, state: CircuitStateName): void {
+    for (const each of CIRCUIT_STATES) this.circuit.set({ registry, state: each }, each === state ? 1 : 0);
+  }
+
+  recordLockWait(registry: string, seconds: number): void {
+    this.lockWait.observe({ registry }, seconds);
   }
 
   /** Known paths keep their name; anything else is one label, so scanners cannot blow up cardinality. */

@@ -1,5 +1,6 @@
 import type { MlflowAuth } from '../../adapters/mlflow/index.ts';
 import { RegistrySet, enforceInputRules, withMetricSources, withResilience, type RegistryAdapter } from '../core/index.ts';
+import { traceCalls } from './traced-registry.ts';
 
 /** A backend gets 60 s per call at most; five unavailable answers in a row stop calls for 30 s. */
 const DEFAULT_RESILIENCE = { deadlineMs: 60_000, failureThreshold: 5, cooldownMs: 30_000 };
@@ -82,8 +83,10 @@ export async function createRegistries(config: ResolvedConfig, env: Env = proces
   const adapters: RegistryAdapter[] = [];
   for (const registry of config.registries) {
     const adapter = await createAdapter(registry, env);
-    const measured = metrics ? metrics.instrument(adapter) : adapter;
-    const resilient = withResilience(measured, { ...DEFAULT_RESILIENCE, ...registry.resilience });
+    const measured = traceCalls(metrics ? metrics.instrument(adapter) : adapter);
+    metrics?.recordCircuit(registry.id, 'closed');
+    const onCircuitChange = metrics ? (state: 'closed' | 'open' | 'half_open') => metrics.recordCircuit(registry.id, state) : undefined;
+    const resilient = withResilience(measured, { ...DEFAULT_RESILIENCE, ...registry.resilience, onCircuitChange });
     adapters.push(enforceInputRules(withMetricSources(resilient, { sources: registry.metricSources, tagPrefix: registry.metricTagPrefix })));
   }
   return new RegistrySet(adapters, config.defaultRegistry);

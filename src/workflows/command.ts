@@ -1,4 +1,4 @@
-import { ErrorCode, RegistryError, describeFlaw, isRegistryError, unstorableText, type RegistryAdapter } from '../core/index.ts';
+import { ErrorCode, RegistryError, describeFlaw, inSpan, isRegistryError, tracing, unstorableText, type RegistryAdapter } from '../core/index.ts';
 import type { GatewayStore, NewAuditEvent, OpenIntent, ProductionRecord } from '../store/index.ts';
 import { argumentsHash, checkIdempotencyKey, idempotencyScope } from './idempotency.ts';
 import type { IntentPlan, Reconciler } from './reconcile.ts';
@@ -80,7 +80,17 @@ export class CommandRunner {
     this.observer = observer;
   }
 
-  async run<T>(caller: Caller, command: Command<T>): Promise<T> {
+  run<T>(caller: Caller, command: Command<T>): Promise<T> {
+    if (!tracing.enabled) return this.pipeline(caller, command);
+    const attributes = { 'modelgate.action': command.action, 'modelgate.registry.id': command.registry?.id ?? '*', 'modelgate.model': command.model ?? '', 'modelgate.principal': caller.principal };
+    return inSpan(`workflow ${command.action}`, attributes, async (span) => {
+      const result = await this.pipeline(caller, command);
+      span?.setAttribute('modelgate.result', command.result?.(result) ?? 'OK');
+      return result;
+    });
+  }
+
+  private async pipeline<T>(caller: Caller, command: Command<T>): Promise<T> {
     const registry = command.registry?.id ?? '*';
     const base = { principal: caller.principal, action: command.action, registry, model: command.model, version: command.version ?? null };
     try {
