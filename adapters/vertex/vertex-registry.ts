@@ -122,6 +122,7 @@ export class VertexRegistry implements RegistryAdapter {
       modelRename: true,
       versionSourceRequired: false,
       versionDescriptionMutable: true,
+      artifactSchemes: ['gs://'],
       limits: {
         modelName: { maxLength: 128 },
         tagKey: {

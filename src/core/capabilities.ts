@@ -1,3 +1,5 @@
+import type { CreateVersion } from './model.ts';
+
 /** How a backend holds a concept: natively, emulated by modelgate on top of something else, or not at all. */
 export type Support = 'native' | 'emulated' | 'none';
 
@@ -19,6 +21,11 @@ export interface Limits {
   versionDescriptionChange?: TextRule;
   /** Most tags one version may carry, or null when unbounded. */
   maxVersionTags: number | null;
+  /**
+   * A backend that keeps a version's tags, metrics, params and its own fields in one bounded set of
+   * entries (SageMaker's CustomerMetadataProperties): how many a version would take, and the most allowed.
+   */
+  versionEntries?: { max: number; rule: string; count(input: CreateVersion): number };
 }
 
 export interface Capabilities {
@@ -35,5 +42,7 @@ export interface Capabilities {
   /** A version must name where its artifacts are (MLflow requires `source`). */
   versionSourceRequired: boolean;
   versionDescriptionMutable: boolean;
+  /** URI prefixes a version's source must start with here (SageMaker `s3://`, Vertex `gs://`); absent: any location. */
+  artifactSchemes?: readonly string[];
   limits: Limits;
 }

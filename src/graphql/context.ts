@@ -4,6 +4,8 @@ import type { GatewayStore } from '../store/index.ts';
 import type { Catalog } from '../workflows/catalog.ts';
 import type { Caller } from '../workflows/command.ts';
 import type { Lifecycle } from '../workflows/lifecycle.ts';
+import type { Copies } from '../workflows/copy.ts';
+import type { Migrations } from '../workflows/migrate.ts';
 import { LOCAL_ADMIN, authorize, readable, type Action, type AuthorizeOptions, type Principal } from './access.ts';
 import { RequestLoaders } from './loaders.ts';
 
@@ -13,6 +15,8 @@ export interface GatewayContext {
   store: GatewayStore;
   lifecycle: Lifecycle;
   catalog: Catalog;
+  copies: Copies;
+  migrations: Migrations;
   loaders: RequestLoaders;
   /** The caller as the command pipeline sees it: who, what they may do, which caches to drop after a change. */
   caller: Caller;
@@ -30,6 +34,8 @@ export interface GatewayServices {
   store: GatewayStore;
   lifecycle: Lifecycle;
   catalog: Catalog;
+  copies: Copies;
+  migrations: Migrations;
 }
 
 export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN): GatewayContext {

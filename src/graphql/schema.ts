@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './common/enums.ts';
 import { CompareResolver } from './compare/compare.resolver.ts';
+import { CopyResolver } from './copy/copy.resolver.ts';
 import { LifecycleResolver } from './lifecycle/lifecycle.resolver.ts';
 import { ModelResolver } from './model/model.resolver.ts';
 import { RegistryResolver } from './registry/registry.resolver.ts';
@@ -13,7 +14,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The gateway schema, built once per process from the type-graphql classes. */
 export function gatewaySchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver],
+    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver, CopyResolver],
     validate: false,
   });
   return built;

@@ -55,9 +55,9 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   try {
     const registries = options.registries ?? (await createRegistries(config, process.env, metrics));
     const store = await openStore(config.store.url, defaultStorePath, { poolSize: config.store.poolSize });
-    const workflows = createWorkflows(registries, store, toPolicies(config.policies), { graceMs: config.store.reconcile.graceMs, log });
+    const workflows = createWorkflows(registries, store, toPolicies(config.policies), { graceMs: config.store.reconcile.graceMs, log, artifactLocations: config.artifactLocations });
     reconciler = workflows.reconciler;
-    services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog };
+    services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog, copies: workflows.copies, migrations: workflows.migrations };
   } catch (error) {
     claim?.release();
     throw error;
@@ -67,6 +67,9 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   const reconciled = await reconciler.sweep();
   if (reconciled) log.info({ reconciled }, 'reconciled open intents left by an earlier run');
   reconciler.start(config.store.reconcile.intervalMs);
+  // Migrations whose process died carry on here, after reconciliation settled their last copy.
+  const resumed = await services.migrations.resumeOrphans();
+  if (resumed) log.info({ resumed }, 'resumed migrations left by an earlier run');
   const httpServer: Server = createServer();
   const schema = await gatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
@@ -132,6 +135,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     log,
     async stop() {
       await reconciler.stop();
+      await services.migrations.stop();
       await apollo.stop();
       await registries.close();
       await store.close();

@@ -18,6 +18,7 @@ import {
   type IdempotentOutcome,
   type OpenIntent,
   type ProductionRecord,
+  type MigrationJob,
 } from './types.ts';
 import { fromApprovalRow, fromAuditRow, fromCheckpointRow, fromIntentRow, intentOf, storedLinkOf, type ApprovalRow, type AuditRow, type CheckpointRow, type IntentRow } from './rows.ts';
 
@@ -70,6 +71,11 @@ const MIGRATIONS = [
   ALTER TABLE approval_requests ADD COLUMN from_stage TEXT;
   ALTER TABLE approval_requests ADD COLUMN expires_at TEXT;
   CREATE INDEX approvals_open ON approval_requests (registry, model, version, target_stage) WHERE status = 'PENDING';
+  `,
+  `
+  -- migrateModel jobs: progress survives a restart so a job resumes where it stopped
+  CREATE TABLE migrations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL, job TEXT NOT NULL, created_at TEXT NOT NULL);
+  CREATE INDEX migrations_running ON migrations (created_at) WHERE status = 'RUNNING';
   `,
 ];
 
@@ -264,6 +270,25 @@ export class SqliteStore implements GatewayStore {
   /** One process owns a data directory (see data-dir.ts), so intents of any other owner are orphans. */
   async ownerAlive(owner: string): Promise<boolean> {
     return owner === this.owner;
+  }
+
+  async saveMigration(job: MigrationJob): Promise<void> {
+    this.sql('INSERT INTO migrations (id, owner, status, job, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, status = excluded.status, job = excluded.job')
+      .run(job.id, job.owner, job.status, JSON.stringify(job), job.createdAt);
+  }
+
+  async getMigration(id: string): Promise<MigrationJob | null> {
+    const row = this.sql('SELECT job, owner FROM migrations WHERE id = ?').get(id) as { job: string; owner: string } | undefined;
+    return row ? { ...(JSON.parse(row.job) as MigrationJob), owner: row.owner } : null;
+  }
+
+  async runningMigrations(): Promise<MigrationJob[]> {
+    const rows = this.sql("SELECT job, owner FROM migrations WHERE status = 'RUNNING' ORDER BY created_at").all() as { job: string; owner: string }[];
+    return rows.map((row) => ({ ...(JSON.parse(row.job) as MigrationJob), owner: row.owner }));
+  }
+
+  async claimMigration(id: string, expected: string, owner: string): Promise<boolean> {
+    return this.sql('UPDATE migrations SET owner = ? WHERE id = ? AND owner = ?').run(owner, id, expected).changes === 1;
   }
 
   async getIdempotent(scope: string): Promise<IdempotentOutcome | null> {
