@@ -96,5 +96,5 @@ describe('migrateModel: 100 versions, the gateway killed (SIGKILL) mid-way and r
     } finally {
       await store.close();
     }
-  });
+  }, 1_200_000);
 });
