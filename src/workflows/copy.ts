@@ -87,10 +87,15 @@ export class Copies {
       registry: target,
       model: name,
       permissions: [{ permission: 'edit', creates: true }],
-      input: { from: { registry: source.id, name: request.from.name, version: request.from.version }, stage, dryRun, strict },
+      input: { from: { registry: source.id, name: request.from.name, version: request.from.version }, to: { registry: target.id, name }, stage, dryRun, strict },
       idempotencyKey: dryRun ? null : request.idempotencyKey,
-      // Reading the source is the caller's right to check too; out of sight reads as absent.
-      validate: () => caller.authorize('read', source.id, request.from.name),
+      validate: () => {
+        // Reading the source is the caller's right to check too; out of sight reads as absent.
+        caller.authorize('read', source.id, request.from.name);
+        if (source.id === target.id && request.from.name === name) {
+          throw new RegistryError(ErrorCode.INVALID_INPUT, `A version cannot be copied into its own model ('${name}' in ${target.id}); name another registry or model in 'to'`, { details: { argument: 'to' } });
+        }
+      },
       run: async (step): Promise<CopyResult> => {
         const { version, metrics } = preRead ?? (await readSource(source, request.from.name, request.from.version));
         const plan = planCopy(version, metrics, target.capabilities(), {

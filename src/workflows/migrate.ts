@@ -39,6 +39,8 @@ const BATCH = 100;
 export class Migrations {
   private readonly driving = new Map<string, Promise<void>>();
   private stopped = false;
+  /** How long a job paused by a backend error waits before it carries on. */
+  retryMs = 30_000;
 
   constructor(
     private readonly registries: RegistrySet,
@@ -58,9 +60,10 @@ export class Migrations {
       registry: target,
       model: name,
       permissions: [{ permission: 'edit', creates: true }],
-      input: { from: { registry: source.id, name: request.from.name }, versions: request.versions ?? null, includeStages: request.includeStages ?? null, strict: Boolean(request.strict) },
+      input: { from: { registry: source.id, name: request.from.name }, to: { registry: target.id, name }, versions: request.versions ?? null, includeStages: request.includeStages ?? null, strict: Boolean(request.strict) },
       validate: () => {
         caller.authorize('read', source.id, request.from.name);
+        if (source.id === target.id && request.from.name === name) throw new RegistryError(ErrorCode.INVALID_INPUT, `A model cannot be migrated into itself ('${name}' in ${target.id})`, { details: { argument: 'to' } });
         if (request.versions && request.versions.length > 10_000) throw new RegistryError(ErrorCode.INVALID_INPUT, 'At most 10000 versions per migration');
       },
       run: async () => {
@@ -123,8 +126,10 @@ export class Migrations {
 
   private drive(job: MigrationJob, caller: Caller): void {
     const run = this.copyAll(job, caller)
-      .catch(async (error: unknown) => {
-        this.log?.warn({ err: error, migration: job.id }, 'migration stopped on an error; it resumes at the next start');
+      .catch((error: unknown) => {
+        // A backend down stops the job where it is; it carries on from there a little later.
+        this.log?.warn({ err: error, migration: job.id, retryMs: this.retryMs }, 'migration paused on an error; it will carry on');
+        if (!this.stopped) setTimeout(() => !this.stopped && !this.driving.has(job.id) && this.drive(job, caller), this.retryMs).unref();
       })
       .finally(() => this.driving.delete(job.id));
     this.driving.set(job.id, run);

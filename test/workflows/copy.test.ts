@@ -98,6 +98,36 @@ describe('copyVersion: crashes, refusals and odd input (embedded registries)', (
     expect(events.map((e) => e.result)).toEqual(['NOT_FOUND']);
   });
 
+  it('a version is not copied into its own model: INVALID_INPUT, nothing created', async () => {
+    await expectCode(env.workflows.copies.copyVersion(alice, { from: { registry: 'laptop', name: 'churn', version: '1' }, to: { registry: 'laptop' } }), ErrorCode.INVALID_INPUT);
+    await expectCode(env.workflows.migrations.start(alice, { from: { registry: 'laptop', name: 'churn' }, to: { registry: 'laptop', name: 'churn' } }), ErrorCode.INVALID_INPUT);
+    expect((await env.laptop.listVersions('churn', {}, { first: 10 })).items).toHaveLength(1);
+  });
+
+  it('a migration paused by a backend that is down carries on by itself, without duplicates', async () => {
+    let failures = 2;
+    const down = () => (failures-- > 0 ? new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'team registry is down') : null);
+    const flaky = setup({ afterCreate: down });
+    try {
+      await flaky.workflows.catalog.registerVersion(alice, { registry: 'laptop', name: 'churn', source: 's3://a/1' });
+      await flaky.workflows.catalog.registerVersion(alice, { registry: 'laptop', name: 'churn', source: 's3://a/2' });
+      flaky.workflows.migrations.retryMs = 20;
+      const job = await flaky.workflows.migrations.start(alice, { from: { registry: 'laptop', name: 'churn' }, to: { registry: 'team' } });
+      let state = await flaky.workflows.migrations.get(job.id);
+      for (let i = 0; i < 200 && state!.status === 'RUNNING'; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        state = await flaky.workflows.migrations.get(job.id);
+      }
+      expect(state).toMatchObject({ status: 'DONE' });
+      expect(state!.items.map((item) => item.target)).toEqual(['1', '2']);
+      expect((await flaky.team.listVersions('churn', {}, { first: 10 })).items).toHaveLength(2);
+    } finally {
+      await flaky.workflows.migrations.stop();
+      await flaky.registries.close();
+      await flaky.store.close();
+    }
+  });
+
   it('a caller who cannot read the source gets NOT_FOUND, as if it were absent', async () => {
     const scoped = { principal: 'bob', authorize: (_p: string, registry: string) => {
       if (registry === 'laptop') throw new RegistryError(ErrorCode.NOT_FOUND, "Model 'churn' does not exist");
