@@ -52,9 +52,9 @@ describe('copyVersion and migrateModel over GraphQL', () => {
   it('refuses bad input with a code and changes nothing: a lone surrogate in the target name, an unknown registry', async () => {
     const surrogate = await as('admin', COPY, { from: { registry: 'laptop', name: 'churn', version: '1' }, to: { registry: 'team', name: 'x\uD800' } });
     expect(surrogate.status).toBeLessThan(500);
-    expect(surrogate.body.errors[0].extensions.code).toBe('INVALID_INPUT');
+    expect(surrogate.body.errors![0].extensions.code).toBe('INVALID_INPUT');
     const unknown = await as('admin', COPY, { from: { registry: 'nowhere', name: 'churn', version: '1' }, to: { registry: 'team' } });
-    expect(unknown.body.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(unknown.body.errors![0].extensions.code).toBe('NOT_FOUND');
     expect(JSON.stringify(unknown.body)).not.toContain('    at ');
     const { body } = await as('admin', '{ models(registry: "team") { nodes { name } } }');
     expect(body.data.models.nodes).toEqual([{ name: 'churn' }]);
@@ -62,9 +62,9 @@ describe('copyVersion and migrateModel over GraphQL', () => {
 
   it('a caller scoped to churn* cannot copy fraud (NOT_FOUND, as if absent) nor follow a migration of it; a viewer cannot copy at all', async () => {
     const fraud = await as('churn', COPY, { from: { registry: 'laptop', name: 'fraud', version: '1' }, to: { registry: 'team', name: 'churn-fraud' } });
-    expect(fraud.body.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(fraud.body.errors![0].extensions.code).toBe('NOT_FOUND');
     const viewer = await as('viewer', COPY, { from: { registry: 'laptop', name: 'churn', version: '1' }, to: { registry: 'team', name: 'churn-2' } });
-    expect(viewer.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(viewer.body.errors![0].extensions.code).toBe('FORBIDDEN');
     const started = await as('admin', MIGRATE, { from: { registry: 'laptop', name: 'fraud' }, to: { registry: 'team' } });
     const id = started.body.data.migrateModel.id;
     const seen = await as('churn', 'query ($id: String!) { migration(id: $id) { id } }', { id });
