@@ -140,6 +140,7 @@ export class SageMakerRegistry implements RegistryAdapter {
       versionSourceRequired: false,
       versionDescriptionMutable: true,
       cardMutable: true,
+      artifactSchemes: ['s3://'],
       limits: {
         modelName: { maxLength: SAGEMAKER_LIMITS.groupName, pattern: GROUP_NAME, rule: GROUP_NAME_RULE },
         tagKey: { maxLength: SAGEMAKER_LIMITS.tagKey, pattern: /^[\p{L}\p{N}_\-./: ]+$/u, rule: 'letters, digits, _ - . / : and space, at most 128 (SageMaker)' },
@@ -152,6 +153,11 @@ export class SageMakerRegistry implements RegistryAdapter {
         source: { maxLength: SAGEMAKER_LIMITS.metadataValue },
         cardValue: { maxLength: SAGEMAKER_LIMITS.metadataValue, rule: 'each card field in one metadata entry of at most 256 characters (SageMaker CustomerMetadataProperties)' },
         maxVersionTags: SAGEMAKER_LIMITS.metadataEntries,
+        versionEntries: {
+          max: SAGEMAKER_LIMITS.metadataEntries,
+          rule: `at most ${SAGEMAKER_LIMITS.metadataEntries} CustomerMetadataProperties per version: tags, metrics, params and modelgate's entries together (SageMaker)`,
+          count: (input) => Object.keys(versionMetadata(input)).length,
+        },
       },
     };
   }
@@ -326,14 +332,7 @@ export class SageMakerRegistry implements RegistryAdapter {
   async createVersion(input: CreateVersion): Promise<ModelVersion> {
     await this.requireGroup(input.name);
     this.refuseReservedVersionTags(Object.keys(input.tags ?? {}));
-    const metadata: Record<string, string> = recordFrom([...Object.entries(input.tags ?? {}), [META.stage, Stage.NONE] as const]);
-    if (input.source) metadata[META.source] = input.source;
-    if (input.runId) metadata[META.runId] = input.runId;
-    if (input.semver) metadata[META.semver] = input.semver;
-    if (input.signature) Object.assign(metadata, signatureEntries(input.signature, SAGEMAKER_LIMITS.metadataValue));
-    for (const [key, value] of Object.entries(input.metrics ?? {})) metadata[META.metric + key] = String(value);
-    for (const [key, value] of Object.entries(input.params ?? {})) metadata[META.param + key] = value;
-    Object.assign(metadata, cardMetadata(input.card, CARD_LIMITS));
+    const metadata = versionMetadata(input);
     checkMetadata(metadata);
     const write = STAGE_WRITE[Stage.NONE];
     const { ModelPackageArn } = await this.call<CreateModelPackageCommandOutput>(
@@ -620,6 +619,19 @@ function withTraceHeaders(command: { middlewareStack: { add(middleware: unknown,
 function packagePrefix(groupArn: string, name: string): string {
   const base = groupArn.slice(0, groupArn.indexOf(':model-package-group/'));
   return `${base}:model-package/${name.toLowerCase()}/`;
+}
+
+/** A new version's CustomerMetadataProperties: tags, modelgate's own entries, metrics and params. */
+function versionMetadata(input: CreateVersion): Record<string, string> {
+  const metadata: Record<string, string> = recordFrom([...Object.entries(input.tags ?? {}), [META.stage, Stage.NONE] as const]);
+  if (input.source) metadata[META.source] = input.source;
+  if (input.runId) metadata[META.runId] = input.runId;
+  if (input.semver) metadata[META.semver] = input.semver;
+  if (input.signature) Object.assign(metadata, signatureEntries(input.signature, SAGEMAKER_LIMITS.metadataValue));
+  for (const [key, value] of Object.entries(input.metrics ?? {})) metadata[META.metric + key] = String(value);
+  for (const [key, value] of Object.entries(input.params ?? {})) metadata[META.param + key] = value;
+  Object.assign(metadata, cardMetadata(input.card, CARD_LIMITS));
+  return metadata;
 }
 
 /** CustomerMetadataProperties limits, checked before sending so nothing is truncated or refused halfway. */

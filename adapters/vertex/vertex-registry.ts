@@ -126,6 +126,7 @@ export class VertexRegistry implements RegistryAdapter {
       versionSourceRequired: false,
       versionDescriptionMutable: true,
       cardMutable: false,
+      artifactSchemes: ['gs://'],
       limits: {
         modelName: { maxLength: 128 },
         tagKey: {

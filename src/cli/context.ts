@@ -10,6 +10,8 @@ export interface CommandContext {
   print(text: string): void;
   /** A note for people on stderr (e.g. "more rows"); never mixed into data on stdout. */
   note(text: string): void;
+  /** Redraws one status line on a terminal (null clears it); absent when stderr is not a terminal. */
+  progress?(line: string | null): void;
 }
 
 /** Prints the data as JSON or YAML, or runs the human rendering for tables. */

@@ -20,7 +20,9 @@ const VERSION = packageVersion();
 /** Whether errors should be a JSON object, decided before parsing so parse errors follow it too. */
 const wantsJson = (argv: string[]) => argv.includes('--json') || argv.some((a, i) => a === '--output=json' || a === '-ojson' || ((a === '-o' || a === '--output') && argv[i + 1] === 'json'));
 
-export async function run(argv: string[], io: Io = { env: process.env, out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+const terminalLine = (line: string | null) => process.stderr.write(line === null ? '\n' : `\r\x1b[2K${line}`);
+
+export async function run(argv: string[], io: Io = { env: process.env, out: (s) => console.log(s), err: (s) => console.error(s), progress: process.stderr.isTTY ? terminalLine : undefined }): Promise<number> {
   if (argv[0] === 'serve') {
     process.argv = [process.argv[0]!, 'modelgate', ...argv.slice(1)];
     await import('../server/main.ts');

@@ -7,6 +7,7 @@ import { EXIT_CODES_HELP, UsageError } from './exit.ts';
 import * as p from './parse.ts';
 import * as story from './story.ts';
 import * as ev from './events.ts';
+import * as copyCommands from './copy.ts';
 
 export interface Io {
   env: NodeJS.ProcessEnv;
@@ -14,6 +15,8 @@ export interface Io {
   err(text: string): void;
   /** Resolves when a following command (events tail) should stop; default: SIGINT. */
   stop?: Promise<void>;
+  /** Redraws a status line on stderr; only when stderr is a terminal. */
+  progress?(line: string | null): void;
 }
 
 type Opts = Record<string, unknown>;
@@ -48,6 +51,7 @@ export function buildProgram(io: Io, version: string, state: { exitCode: number 
         format,
         print: io.out,
         note: io.err,
+        progress: io.progress,
       };
       state.exitCode = await action(ctx, args, opts);
     };
@@ -181,6 +185,23 @@ export function buildProgram(io: Io, version: string, state: { exitCode: number 
         until: io.stop ?? new Promise<void>((resolve) => process.once('SIGINT', () => resolve())),
       });
     });
+
+  const fromModel = (c: Command) => c.option('--from-registry <id>', 'registry to copy from (default: the gateway default)').option('--to-registry <id>', 'registry to copy into').option('--to-model <name>', 'model name there (default: the same name)');
+  version_(fromModel(cmd(program, 'copy', 'copy a version into another registry (tagged modelgate.copied_from; copying again returns the copy); exit 3 approval pending')))
+    .requiredOption('--model <name>', 'registered model name in the source registry')
+    .option('--stage <stage>', 'take the copy to this stage through the target gates and approvals', p.stage)
+    .option('--dry-run', 'say what would be created, transformed and dropped; nothing changes')
+    .option('--strict', 'refuse instead of transforming or dropping anything')
+    .option('--idempotency-key <key>', 'a retry with the same key returns the first result')
+    .action(act((ctx, _a, o) => copyCommands.copy(ctx, o as never)));
+  fromModel(cmd(program, 'migrate', 'copy every version of a model into another registry, as a resumable job; a progress bar on a terminal, JSON lines otherwise'))
+    .option('--model <name>', 'registered model name in the source registry')
+    .option('--versions <1,2>', 'only these versions', p.csv)
+    .option('--stages <a,b>', 'only versions in these stages', p.stages)
+    .option('--strict', 'refuse (per version) instead of transforming or dropping anything')
+    .option('--follow <id>', 'follow a migration already started instead of starting one')
+    .option('--interval <ms>', 'how often progress is read', p.positiveInt, 500)
+    .action(act((ctx, _a, o) => copyCommands.migrate(ctx, o as never)));
 
   cmd(program, 'registries', 'the registries behind the gateway and their health; exit 1 if one is down').action(act((ctx) => story.registries(ctx)));
 

@@ -1,3 +1,5 @@
+import type { CreateVersion } from './model.ts';
+
 /** How a backend holds a concept: natively, emulated by modelgate on top of something else, or not at all. */
 export type Support = 'native' | 'emulated' | 'none';
 
@@ -21,6 +23,11 @@ export interface Limits {
   cardValue?: TextRule;
   /** Most tags one version may carry, or null when unbounded. */
   maxVersionTags: number | null;
+  /**
+   * A backend that keeps a version's tags, metrics, params and its own fields in one bounded set of
+   * entries (SageMaker's CustomerMetadataProperties): how many a version would take, and the most allowed.
+   */
+  versionEntries?: { max: number; rule: string; count(input: CreateVersion): number };
 }
 
 export interface Capabilities {
@@ -39,5 +46,7 @@ export interface Capabilities {
   versionDescriptionMutable: boolean;
   /** updateCard works after registration (false on Vertex: a version's metadata is immutable). */
   cardMutable: boolean;
+  /** URI prefixes a version's source must start with here (SageMaker `s3://`, Vertex `gs://`); absent: any location. */
+  artifactSchemes?: readonly string[];
   limits: Limits;
 }

@@ -6,6 +6,8 @@ import type { WebhookAdmin } from '../events/webhooks/admin.ts';
 import type { Catalog } from '../workflows/catalog.ts';
 import type { Caller } from '../workflows/command.ts';
 import type { Lifecycle } from '../workflows/lifecycle.ts';
+import type { Copies } from '../workflows/copy.ts';
+import type { Migrations } from '../workflows/migrate.ts';
 import { LOCAL_ADMIN, authorize, readable, type Action, type AuthorizeOptions, type Principal } from './access.ts';
 import { RequestLoaders } from './loaders.ts';
 
@@ -33,6 +35,8 @@ export interface GatewayServices {
   /** This process's reader of the audit log's tail, which subscriptions follow. */
   feed: AuditFeed;
   webhooks: WebhookAdmin;
+  copies: Copies;
+  migrations: Migrations;
 }
 
 export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN): GatewayContext {

@@ -5,6 +5,7 @@ import './common/enums.ts';
 import { CardResolver } from './card/card.resolver.ts';
 import { CompareResolver } from './compare/compare.resolver.ts';
 import { EventsResolver } from './events/events.resolver.ts';
+import { CopyResolver } from './copy/copy.resolver.ts';
 import { LifecycleResolver } from './lifecycle/lifecycle.resolver.ts';
 import { ModelResolver } from './model/model.resolver.ts';
 import { RegistryResolver } from './registry/registry.resolver.ts';
@@ -15,7 +16,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The gateway schema, built once per process from the type-graphql classes. */
 export function gatewaySchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver, CardResolver, EventsResolver],
+    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver, CardResolver, EventsResolver, CopyResolver],
     validate: false,
     // type-graphql asks for a PubSub once there is a @Subscription; ours have their own `subscribe`, so it is never used.
     pubSub: { publish: () => undefined, subscribe: () => { throw new Error('no PubSub: subscriptions bring their own subscribe'); } },

@@ -269,6 +269,12 @@ export const configSchema = z
     webhooks,
     /** Polls backends for changes made outside modelgate; off unless configured. */
     watch: watch.optional(),
+    // --- copy (issue 19): copyVersion / migrateModel ---
+    /** How a copy names the same artifacts where the target needs its own kind of location (s3:// on SageMaker, gs:// on Vertex). */
+    artifactLocations: z
+      .array(z.strictObject({ from: z.string().min(1).max(2048), to: z.string().min(1).max(2048) }))
+      .max(1000)
+      .default([]),
   })
   .superRefine((config, ctx) => {
     const ids = (config.registries ?? []).map((r) => r.id);

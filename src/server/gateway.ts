@@ -72,12 +72,12 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     const opened = await openStore(config.store.url, defaultStorePath, { poolSize: config.store.poolSize });
     metrics.watchStore(opened, config.metrics.auditCheckIntervalMs);
     const store = observeStore(opened, metrics, [...new Set(config.policies.map((p) => p.models))]);
-    const workflows = createWorkflows(registries, store, toPolicies(config.policies), { graceMs: config.store.reconcile.graceMs, log });
+    const workflows = createWorkflows(registries, store, toPolicies(config.policies), { graceMs: config.store.reconcile.graceMs, log, artifactLocations: config.artifactLocations });
     reconciler = workflows.reconciler;
     const feed = new AuditFeed(store, (error) => log.warn({ err: error }, 'reading the audit log tail failed; read again on the next append'));
     dispatcher = new WebhookDispatcher(store, webhooks, { intervalMs: WEBHOOK_POLL_MS, concurrency: 8, log });
     if (config.watch) watcher = new BackendWatcher(registries, store, workflows.commands, config.watch, log);
-    services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog, feed, webhooks: new WebhookAdmin(store, workflows.commands, dispatcher) };
+    services = { registries, store, lifecycle: workflows.lifecycle, catalog: workflows.catalog, feed, webhooks: new WebhookAdmin(store, workflows.commands, dispatcher), copies: workflows.copies, migrations: workflows.migrations };
   } catch (error) {
     claim?.release();
     await tracingStarted?.stop();
@@ -93,6 +93,9 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
   services.feed.listen(() => dispatcher.wake());
   dispatcher.start();
   watcher?.start();
+  // Migrations whose process died carry on here, after reconciliation settled their last copy.
+  const resumed = await services.migrations.resumeOrphans();
+  if (resumed) log.info({ resumed }, 'resumed migrations left by an earlier run');
   const httpServer: Server = createServer();
   const schema = await gatewaySchema();
   const apollo = new ApolloServer<GatewayContext>({
@@ -175,6 +178,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       await dispatcher.stop();
       await services.feed.stop();
       await reconciler.stop();
+      await services.migrations.stop();
       await apollo.stop();
       await registries.close();
       await store.close();

@@ -26,6 +26,7 @@ import {
   type Leadership,
   type NewDelivery,
   type WebhookDelivery,
+  type MigrationJob,
 } from './types.ts';
 
 /** Advisory lock key that serialises audit appends across gateway processes. */
@@ -102,6 +103,10 @@ const MIGRATIONS = [
   CREATE INDEX IF NOT EXISTS modelgate_webhook_deliveries_pending ON modelgate_webhook_deliveries (webhook, registry, model, seq) WHERE status = 'PENDING';
   CREATE INDEX IF NOT EXISTS modelgate_webhook_deliveries_by_seq ON modelgate_webhook_deliveries (webhook, seq);
   CREATE TABLE IF NOT EXISTS modelgate_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  `
+  CREATE TABLE IF NOT EXISTS modelgate_migrations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL, job TEXT NOT NULL, created_at TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS modelgate_migrations_running ON modelgate_migrations (created_at) WHERE status = 'RUNNING';
   `,
 ];
 
@@ -309,6 +314,28 @@ export class PostgresStore implements GatewayStore {
     } finally {
       client.release();
     }
+  }
+
+  async saveMigration(job: MigrationJob): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO modelgate_migrations (id, owner, status, job, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner, status = EXCLUDED.status, job = EXCLUDED.job',
+      [job.id, job.owner, job.status, JSON.stringify(job), job.createdAt],
+    );
+  }
+
+  async getMigration(id: string): Promise<MigrationJob | null> {
+    const { rows } = await this.pool.query<{ job: string; owner: string }>('SELECT job, owner FROM modelgate_migrations WHERE id = $1', [id]);
+    return rows[0] ? { ...(JSON.parse(rows[0].job) as MigrationJob), owner: rows[0].owner } : null;
+  }
+
+  async runningMigrations(): Promise<MigrationJob[]> {
+    const { rows } = await this.pool.query<{ job: string; owner: string }>("SELECT job, owner FROM modelgate_migrations WHERE status = 'RUNNING' ORDER BY created_at");
+    return rows.map((row) => ({ ...(JSON.parse(row.job) as MigrationJob), owner: row.owner }));
+  }
+
+  async claimMigration(id: string, expected: string, owner: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('UPDATE modelgate_migrations SET owner = $1 WHERE id = $2 AND owner = $3', [owner, id, expected]);
+    return rowCount === 1;
   }
 
   async getIdempotent(scope: string): Promise<IdempotentOutcome | null> {

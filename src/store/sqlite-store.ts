@@ -23,6 +23,7 @@ import {
   type Leadership,
   type NewDelivery,
   type WebhookDelivery,
+  type MigrationJob,
 } from './types.ts';
 import {
   deliveryId, fromApprovalRow, fromAuditRow, fromCheckpointRow, fromDeliveryRow, fromIntentRow, intentOf, outboxCursorKey, storedLinkOf,
@@ -89,6 +90,11 @@ const MIGRATIONS = [
   CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook, registry, model, seq) WHERE status = 'PENDING';
   CREATE INDEX webhook_deliveries_by_seq ON webhook_deliveries (webhook, seq);
   CREATE TABLE gateway_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  `
+  -- migrateModel jobs: progress survives a restart so a job resumes where it stopped
+  CREATE TABLE migrations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL, job TEXT NOT NULL, created_at TEXT NOT NULL);
+  CREATE INDEX migrations_running ON migrations (created_at) WHERE status = 'RUNNING';
   `,
 ];
 
@@ -291,6 +297,25 @@ export class SqliteStore implements GatewayStore {
   /** One process owns a data directory (see data-dir.ts), so intents of any other owner are orphans. */
   async ownerAlive(owner: string): Promise<boolean> {
     return owner === this.owner;
+  }
+
+  async saveMigration(job: MigrationJob): Promise<void> {
+    this.sql('INSERT INTO migrations (id, owner, status, job, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, status = excluded.status, job = excluded.job')
+      .run(job.id, job.owner, job.status, JSON.stringify(job), job.createdAt);
+  }
+
+  async getMigration(id: string): Promise<MigrationJob | null> {
+    const row = this.sql('SELECT job, owner FROM migrations WHERE id = ?').get(id) as { job: string; owner: string } | undefined;
+    return row ? { ...(JSON.parse(row.job) as MigrationJob), owner: row.owner } : null;
+  }
+
+  async runningMigrations(): Promise<MigrationJob[]> {
+    const rows = this.sql("SELECT job, owner FROM migrations WHERE status = 'RUNNING' ORDER BY created_at").all() as { job: string; owner: string }[];
+    return rows.map((row) => ({ ...(JSON.parse(row.job) as MigrationJob), owner: row.owner }));
+  }
+
+  async claimMigration(id: string, expected: string, owner: string): Promise<boolean> {
+    return this.sql('UPDATE migrations SET owner = ? WHERE id = ? AND owner = ?').run(owner, id, expected).changes === 1;
   }
 
   async getIdempotent(scope: string): Promise<IdempotentOutcome | null> {

@@ -149,6 +149,34 @@ export interface IdempotentOutcome {
   value: unknown;
 }
 
+export type MigrationStatus = 'RUNNING' | 'DONE' | 'FAILED';
+
+/** One source version in a migration and what became of it. */
+export interface MigrationItem {
+  version: string;
+  status: 'PENDING' | 'CREATED' | 'EXISTING' | 'FAILED';
+  /** The copy's version in the target registry. */
+  target: string | null;
+  transformed: number;
+  dropped: number;
+  error: string | null;
+}
+
+/** A migration job: the versions to copy in order, and how far it got (JSON in the store). */
+export interface MigrationJob {
+  id: string;
+  principal: string;
+  from: { registry: string; name: string };
+  to: { registry: string; name: string };
+  strict: boolean;
+  status: MigrationStatus;
+  /** The gateway process driving it; another one resumes it only once that one is gone. */
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+  items: MigrationItem[];
+}
+
 /** Everything a command's outcome writes, in one store transaction. */
 export interface CommandOutcome {
   event: NewAuditEvent;
@@ -200,6 +228,13 @@ export interface GatewayStore extends EventStore {
   ownerAlive(owner: string): Promise<boolean>;
 
   getIdempotent(scope: string): Promise<IdempotentOutcome | null>;
+
+  saveMigration(job: MigrationJob): Promise<void>;
+  getMigration(id: string): Promise<MigrationJob | null>;
+  /** Jobs still RUNNING (or whose driver died), oldest first. */
+  runningMigrations(): Promise<MigrationJob[]>;
+  /** Makes `owner` the job's driver if `expected` still is; false when another process claimed it first. */
+  claimMigration(id: string, expected: string, owner: string): Promise<boolean>;
 
   /** Runs `work` while holding `key` exclusively (across processes on PostgreSQL). */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;

@@ -3,6 +3,7 @@ import { ApprovalStatus, type ApprovalRequest, type GatewayStore, type OpenInten
 import { lockKey } from './command.ts';
 import { reviveDates } from './idempotency.ts';
 import { versionsInStage } from './transition.ts';
+import { findCopy } from './copy-find.ts';
 
 /** What a command set out to do, written before its first backend write. */
 export type IntentPlan =
@@ -24,6 +25,11 @@ export type IntentPlan =
       after: string | null;
       /** The source it registers, to tell its version from others created since. */
       source?: string | null;
+    }
+  | {
+      kind: 'copy';
+      /** The origin tag the copy is created with, in one backend call: its presence says the copy exists. */
+      marker: { key: string; value: string };
     }
   | { kind: 'observe'; version?: string | null };
 
@@ -126,6 +132,14 @@ export class Reconciler {
         production: null,
       };
     }
+    if (plan.kind === 'copy') {
+      const found = await findCopy(registry, intent.model, plan.marker, null);
+      return {
+        after: { outcome: found ? 'APPLIED' : 'NOT_APPLIED', created: found ? [found.version] : [] },
+        detail: found ? `copy created as version ${found.version}` : 'no copy was created',
+        production: null,
+      };
+    }
     const version = plan.version ?? intent.version;
     if (version) {
       const [read] = await registry.getVersions([{ name: intent.model, version }]);
@@ -141,7 +155,7 @@ export class Reconciler {
     const versions = new Set<string>();
     for (const event of since) {
       const after = event.after as { version?: string; created?: string[] } | null;
-      if (event.action === 'registerVersion' && event.result === 'OK' && after?.version) versions.add(after.version);
+      if ((event.action === 'registerVersion' || event.action === 'copyVersion') && event.result === 'OK' && after?.version) versions.add(after.version);
       if (event.action === 'reconcile') for (const version of after?.created ?? []) versions.add(version);
     }
     return versions;

@@ -34,7 +34,7 @@ export async function startPeerProcess(label: string, command: string, args: str
   });
   try {
     // A hang guard only (a dead peer fails at once): MLflow's first start creates its database, minutes on a loaded machine.
-    await waitForHttp(readyUrl, 300_000, () => exited);
+    await waitForHttp(readyUrl, Number(process.env.MODELGATE_PEER_START_MS) || 300_000, () => exited);
   } catch (error) {
     killGroup();
     throw new Error(`Could not start ${label} for the tests: ${(error as Error).message}\n${output}`);
