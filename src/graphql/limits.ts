@@ -6,6 +6,7 @@ import {
   valueFromASTUntyped,
   visit,
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -51,20 +52,20 @@ function refused(message: string, reason: string, limit: number, actual: number)
  * expansion itself is bounded because every field costs at least 1.
  */
 export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<GatewayContext> {
+  // Apollo reuses one parsed document per query text, so measures keyed by its operation node are computed once per text.
+  const measured = new WeakMap<OperationDefinitionNode, Measures>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation) return; // Apollo has already refused a document without the named operation
-          const fragments = new Map(
-            document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-          );
-          const depth = depthOf(operation, fragments);
+          let measures = measured.get(operation);
+          if (!measures) measured.set(operation, (measures = measure(document, operation)));
+          const { depth, aliases, fragments } = measures;
           if (depth > limits.maxDepth) throw refused(`Query is ${depth} levels deep; the limit is ${limits.maxDepth}`, 'QUERY_TOO_DEEP', limits.maxDepth, depth);
-          const aliases = aliasesOf(operation, fragments);
           if (aliases > limits.maxAliases) throw refused(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'TOO_MANY_ALIASES', limits.maxAliases, aliases);
           const pricing: GatewayPricing = { registryCount: contextValue.registries.list().length };
-          const cost = costOf(schema, operation, fragments, request.variables ?? {}, pricing);
+          const cost = measures.cost(request.variables ?? {}, (variables) => costOf(schema, operation, fragments, variables, pricing));
           if (cost > limits.maxComplexity) {
             const shown = Number.isFinite(cost) && cost < Number.MAX_SAFE_INTEGER ? cost : Number.MAX_SAFE_INTEGER;
             throw refused(
@@ -76,6 +77,42 @@ export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): A
           }
         },
       };
+    },
+  };
+}
+
+/** Costs kept per operation: one per distinct variables, for small variables only. */
+const COSTS_KEPT = 32;
+const COST_KEY_MAX = 1024;
+
+interface Measures {
+  depth: number;
+  aliases: number;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  cost(variables: Record<string, unknown>, compute: (variables: Record<string, unknown>) => number): number;
+}
+
+/** What the limits need of an operation that does not change with its variables, and its costs by variables. */
+function measure(document: DocumentNode, operation: OperationDefinitionNode): Measures {
+  const fragments = new Map(
+    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+  );
+  const costs = new Map<string, number>();
+  return {
+    depth: depthOf(operation, fragments),
+    aliases: aliasesOf(operation, fragments),
+    fragments,
+    cost(variables, compute) {
+      // The cost reads `first` and other arguments from variables, so it is keyed by them; large inputs are priced afresh.
+      const key = JSON.stringify(variables);
+      if (key.length > COST_KEY_MAX) return compute(variables);
+      let cost = costs.get(key);
+      if (cost === undefined) {
+        cost = compute(variables);
+        if (costs.size >= COSTS_KEPT) costs.clear();
+        costs.set(key, cost);
+      }
+      return cost;
     },
   };
 }
