@@ -24,7 +24,8 @@ export async function startPeerProcess(label: string, command: string, args: str
     exited = `${label} exited (code ${code}, signal ${signal}) before it was ready:\n${output}`;
   });
   try {
-    await waitForHttp(readyUrl, 120_000, () => exited);
+    // A machine shared with other suites can take longer: MODELGATE_PEER_START_MS raises the wait.
+    await waitForHttp(readyUrl, Number(process.env.MODELGATE_PEER_START_MS) || 120_000, () => exited);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`Could not start ${label} for the tests: ${(error as Error).message}\n${output}`);
