@@ -136,7 +136,7 @@ describe('the deadline', () => {
     const base = new LocalRegistry({ id: 'inproc', path: ':memory:' });
     let behaviour: 'hang' | 'down' = 'hang';
     let calls = 0;
-    const inProcess = new Proxy(base, {
+    const inProcess: RegistryAdapter = new Proxy(base, {
       get: (target, property, receiver) =>
         property === 'createModel'
           ? () => (calls++, behaviour === 'hang' ? new Promise(() => undefined) : Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'disk gone')))
