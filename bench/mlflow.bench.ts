@@ -9,7 +9,8 @@
  *            vs GraphQL modelVersion; target <= 1.1x.
  *   page of N versions with metrics: the best direct REST client (one model-versions/search,
  *            one batched runs/search) vs GraphQL model { versions }; target <= 1.2x.
- * Both the direct client and the gateway use keep-alive connections from this process.
+ * Both the direct client and the GraphQL client are undici Pools with keep-alive connections
+ * from this process (the same HTTP client on both sides, so the ratio is the gateway's cost).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -103,6 +104,11 @@ try {
     { log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false })) },
   );
   const client = createClient({ url: gateway.url });
+  const gatewayPool = new Pool(new URL(gateway.url).origin, { connections: 8 });
+  const graphql = async (query: string, variables: Record<string, unknown>) => {
+    const { body } = await gatewayPool.request({ method: 'POST', path: new URL(gateway!.url).pathname, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    return { body: (await body.json()) as { data?: any; errors?: unknown[] } };
+  };
   const direct = new DirectClient(server.url);
   const versions = Array.from({ length: versionCount }, (_, i) => String(i + 1));
 
@@ -131,7 +137,7 @@ try {
       if (!version.metrics.accuracy) throw new Error('direct client lost metrics');
     },
     'one version: GraphQL': async () => {
-      const { body } = await graphql(gateway!.url, oneQuery, { name: MODEL, v: ONE });
+      const { body } = await graphql(oneQuery, { name: MODEL, v: ONE });
       if (!body.data?.modelVersion?.metrics?.length) throw new Error(JSON.stringify(body));
     },
     'page: direct REST': async () => {
@@ -139,7 +145,7 @@ try {
       if (page.length !== versionCount || !page.every((v) => v.metrics.accuracy)) throw new Error('direct client lost versions');
     },
     'page: GraphQL': async () => {
-      const { body } = await graphql(gateway!.url, pageQuery, { name: MODEL, first: versionCount });
+      const { body } = await graphql(pageQuery, { name: MODEL, first: versionCount });
       const nodes = body.data?.model?.versions?.nodes ?? [];
       if (nodes.length !== versionCount || !nodes.every((n: { metrics: unknown[] }) => n.metrics.length === 5)) throw new Error(JSON.stringify(body).slice(0, 500));
     },
@@ -184,11 +190,6 @@ function printTable(times: Map<string, number[]>, rounds: number): void {
   row(`compareVersions of ${versionCount}: Python loop ÷ modelgate`, 'compare: Python loop', 'compare: GraphQL compareVersions', true, '>= 10x', (r) => r >= 10);
   row('one version: modelgate ÷ direct REST', 'one version: direct REST', 'one version: GraphQL', false, '<= 1.1x', (r) => r <= 1.1);
   row(`page of ${versionCount}: modelgate ÷ direct REST`, 'page: direct REST', 'page: GraphQL', false, '<= 1.2x', (r) => r <= 1.2);
-}
-
-async function graphql(url: string, query: string, variables: Record<string, unknown>) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  return { body: (await response.json()) as { data?: any; errors?: unknown[] } };
 }
 
 function metricsOf(run: any): Record<string, number> {

@@ -8,6 +8,9 @@
  *   anchor:    a minimal Apollo Server 5, plain graphql-js schema, the same data in memory;
  *   floor:     bare node:http answering the same JSON.
  * Target: modelgate >= 0.5x the anchor at concurrency 10.
+ * Each server also reports the CPU time its process spent per request (user + system, GC and
+ * logging included): on a machine shared with other work, req/s partly measures the scheduler,
+ * while CPU per request is the server's own cost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -15,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { Stage } from '../src/core/index.ts';
@@ -44,6 +48,11 @@ if (values.serve) {
   process.on('SIGTERM', () => process.exit(0));
   const url = await serve(values.serve as ServerKind);
   console.log(JSON.stringify({ url }));
+  // Each line on stdin asks for the CPU time used so far (microseconds).
+  createInterface({ input: process.stdin }).on('line', () => {
+    const { user, system } = process.cpuUsage();
+    console.log(JSON.stringify({ cpu: user + system }));
+  });
 } else {
   await compare();
 }
@@ -116,6 +125,14 @@ interface Sample {
   rps: number;
   p50: number;
   p99: number;
+  /** Server CPU microseconds per request answered. */
+  cpu: number;
+}
+
+interface Child {
+  url: string;
+  /** The server process's CPU time so far, in microseconds. */
+  cpu(): Promise<number>;
 }
 
 async function compare(): Promise<void> {
@@ -124,11 +141,12 @@ async function compare(): Promise<void> {
   const levels = values.concurrency!.split(',').map(Number);
   const children: ChildProcess[] = [];
   try {
-    const urls = new Map<ServerKind, string>();
+    const servers = new Map<ServerKind, Child>();
     for (const kind of KINDS) {
-      const { child, url } = await startChild(kind);
+      const { child, server } = await startChild(kind);
+      const { url } = server;
       children.push(child);
-      urls.set(kind, url);
+      servers.set(kind, server);
       const answer = await post(new Pool(new URL(url).origin, { connections: 1 }), new URL(url).pathname);
       if (JSON.stringify(JSON.parse(answer)) !== EXPECTED) throw new Error(`${kind} answered ${answer}, expected ${EXPECTED}`);
     }
@@ -137,7 +155,7 @@ async function compare(): Promise<void> {
       for (const concurrency of levels) {
         // A different order each round, so no server always runs right after another.
         for (const kind of rotate(KINDS, round)) {
-          samples.push({ kind, concurrency, ...(await load(urls.get(kind)!, concurrency, seconds)) });
+          samples.push({ kind, concurrency, ...(await load(servers.get(kind)!, concurrency, seconds)) });
         }
       }
       console.error(`[bench] round ${round}/${rounds} done`);
@@ -148,14 +166,14 @@ async function compare(): Promise<void> {
   }
 }
 
-function startChild(kind: ServerKind): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startChild(kind: ServerKind): Promise<{ child: ChildProcess; server: Child }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting: ((cpu: number) => void)[] = [];
+  const cpu = () => new Promise<number>((resolve) => (waiting.push(resolve), child.stdin!.write('cpu\n')));
   return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('{"url"')) resolve({ child, server: { url: (JSON.parse(line) as { url: string }).url, cpu } });
+      if (line.startsWith('{"cpu"')) waiting.shift()?.((JSON.parse(line) as { cpu: number }).cpu);
     });
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
@@ -174,32 +192,38 @@ async function post(pool: Pool, path: string): Promise<string> {
 }
 
 /** `concurrency` clients, each sending its next request when the last is answered, for `seconds` (after a 0.5 s warm-up). */
-async function load(url: string, concurrency: number, seconds: number): Promise<{ rps: number; p50: number; p99: number }> {
-  const target = new URL(url);
+async function load(server: Child, concurrency: number, seconds: number): Promise<Omit<Sample, 'kind' | 'concurrency'>> {
+  const target = new URL(server.url);
   const pool = new Pool(target.origin, { connections: concurrency, pipelining: 1 });
   const latencies: number[] = [];
   let measuring = false;
   let stop = false;
+  let answered = 0;
   const client = async () => {
     while (!stop) {
       const started = performance.now();
       await post(pool, target.pathname);
+      answered++;
       if (measuring) latencies.push(performance.now() - started);
     }
   };
   const clients = Array.from({ length: concurrency }, client);
   await new Promise((resolve) => setTimeout(resolve, 500));
   measuring = true;
+  const cpuBefore = await server.cpu();
+  const answeredBefore = answered;
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
+  const cpuUsed = (await server.cpu()) - cpuBefore;
+  const counted = answered - answeredBefore;
   stop = true;
   await Promise.all(clients);
   await pool.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpu: cpuUsed / counted };
 }
 
 function rotate<T>(list: readonly T[], by: number): T[] {
@@ -214,8 +238,8 @@ function printTable(samples: Sample[], levels: number[], rounds: number, seconds
   const pick = (kind: ServerKind, concurrency: number) => samples.filter((s) => s.kind === kind && s.concurrency === concurrency);
   console.log(`Query: model(name) { name versions(first: 3) { nodes { version stage metric(name) } } }; ${rounds} interleaved rounds of ${seconds} s per server and concurrency; medians, [min–max] over rounds.`);
   console.log('');
-  console.log('| concurrency | server | req/s | p50 ms | p99 ms | req/s ÷ anchor (per round) | target |');
-  console.log('|---:|---|---:|---:|---:|---:|---|');
+  console.log('| concurrency | server | req/s | p50 ms | p99 ms | req/s ÷ anchor (per round) | target | CPU µs/request | anchor CPU ÷ server CPU (per round) |');
+  console.log('|---:|---|---:|---:|---:|---:|---|---:|---:|');
   for (const concurrency of levels) {
     const anchor = pick('anchor', concurrency);
     for (const kind of KINDS) {
@@ -223,10 +247,13 @@ function printTable(samples: Sample[], levels: number[], rounds: number, seconds
       // Ratio per round: the servers of one round ran minutes apart at most, under the same load.
       const ratios = mine.map((s, i) => s.rps / anchor[i]!.rps);
       const target = kind === 'modelgate' && concurrency === 10 ? `>= 0.5 ${median(ratios) >= 0.5 ? 'yes' : 'NO'}` : '';
+      // The same comparison by cost: what the anchor spends per request over what this server spends.
+      const cpuRatios = mine.map((s, i) => anchor[i]!.cpu / s.cpu);
       console.log(
         `| ${concurrency} | ${kind} | ${median(mine.map((s) => s.rps)).toFixed(0)} [${Math.min(...mine.map((s) => s.rps)).toFixed(0)}–${Math.max(...mine.map((s) => s.rps)).toFixed(0)}] | ` +
           `${median(mine.map((s) => s.p50)).toFixed(2)} | ${median(mine.map((s) => s.p99)).toFixed(2)} | ` +
-          `${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}] | ${target} |`,
+          `${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}] | ${target} | ` +
+          `${median(mine.map((s) => s.cpu)).toFixed(0)} | ${median(cpuRatios).toFixed(2)} [${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)}] |`,
       );
     }
   }

@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, emptyMetrics, emptyRecord, invalidInput, type ModelVersion, type Signature, type SignatureField, type Tags, type VersionMetrics, parseSignature, cardEntries, cardFromEntries, type ModelCard } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyMetrics, emptyRecord, invalidInput, isUnread, type ModelVersion, type Signature, type SignatureField, type Tags, type VersionMetrics, parseSignature, cardEntries, cardFromEntries, type ModelCard } from '../../src/core/index.ts';
 
 /* CustomerMetadataProperties keys modelgate writes next to the user's tags. */
 export const META = {
@@ -89,7 +89,7 @@ export function toVersion(registry: string, name: string, pkg: PackageDescriptio
     runId: meta[META.runId] || null,
     status: toStatus(pkg.ModelPackageStatus),
     tags,
-    aliases: [...aliases].sort(),
+    aliases: isUnread(aliases) ? aliases : [...aliases].sort(), // the UNREAD marker is kept by identity
     createdAt: pkg.CreationTime ?? new Date(0),
     updatedAt: pkg.LastModifiedTime ?? pkg.CreationTime ?? new Date(0),
     createdBy: pkg.CreatedBy?.UserProfileName ?? pkg.CreatedBy?.IamIdentity?.Arn ?? null,

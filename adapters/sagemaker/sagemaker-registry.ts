@@ -34,6 +34,8 @@ import {
   versionKeyId,
   versionNotFound,
   callView,
+  wants,
+  UNREAD,
   type CallContext,
   type Capabilities,
   type CreateModel,
@@ -48,6 +50,7 @@ import {
   type ModelCard,
   type Page,
   type PageRequest,
+  type ReadShape,
   type RegistryAdapter,
   type Tags,
   type VersionKey,
@@ -178,7 +181,9 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   // ---- models -------------------------------------------------------------
 
-  async listModels(query: ModelQuery, page: PageRequest): Promise<Page<Model>> {
+  async listModels(query: ModelQuery, page: PageRequest, shape?: ReadShape): Promise<Page<Model>> {
+    // A tag filter is checked here, so it needs the tags whatever the caller selects.
+    const readShape = query.tags?.length ? undefined : shape;
     // No group name holds anything but letters, digits and hyphens: other search text matches nothing.
     for (const text of [query.nameContains, query.namePrefix]) {
       if (text && !/^[a-zA-Z0-9-]*$/.test(text)) return { items: [], cursors: [], hasNextPage: false };
@@ -206,15 +211,15 @@ export class SageMakerRegistry implements RegistryAdapter {
             description: g.ModelPackageGroupDescription || null,
             createdAt: g.CreationTime ?? new Date(0),
             packageArnPrefix: packagePrefix(g.ModelPackageGroupArn!, g.ModelPackageGroupName!),
-          });
+          }, readShape);
           return matchesTags(model.tags, query) ? model : null;
         }),
     });
   }
 
-  async getModel(name: string): Promise<Model | null> {
+  async getModel(name: string, shape?: ReadShape): Promise<Model | null> {
     const group = await this.findGroup(name);
-    return group ? this.toModel(name, group) : null;
+    return group ? this.toModel(name, group, shape) : null;
   }
 
   async createModel(input: CreateModel): Promise<Model> {
@@ -262,9 +267,9 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   // ---- versions -----------------------------------------------------------
 
-  async listVersions(name: string, query: VersionQuery, page: PageRequest): Promise<Page<ModelVersion>> {
+  async listVersions(name: string, query: VersionQuery, page: PageRequest, shape?: ReadShape): Promise<Page<ModelVersion>> {
     const group = await this.requireGroup(name);
-    const aliases = await this.aliasesOf(group);
+    const aliases = await this.aliasesOf(group, shape);
     const stages = query.stages?.length ? new Set(query.stages) : null;
     const newestFirst = (query.order ?? VersionOrder.NEWEST_FIRST) === VersionOrder.NEWEST_FIRST;
     return pageByTokens(page, {
@@ -287,24 +292,24 @@ export class SageMakerRegistry implements RegistryAdapter {
         mapBounded(batch, this.concurrency, async (s) => {
           const pkg = await this.describe(s.ModelPackageArn!);
           if (!pkg) return null;
-          const version = toVersion(this.id, name, pkg, aliases.get(String(pkg.ModelPackageVersion)) ?? []);
+          const version = toVersion(this.id, name, pkg, aliasesAt(aliases, String(pkg.ModelPackageVersion)));
           return stages && !stages.has(version.stage) ? null : version;
         }),
       size: (wanted, skip) => (stages ? LIST_PAGE_MAX : wanted + skip),
     });
   }
 
-  async getVersions(keys: readonly VersionKey[]): Promise<(ModelVersion | null)[]> {
+  async getVersions(keys: readonly VersionKey[], shape?: ReadShape): Promise<(ModelVersion | null)[]> {
     const names = [...new Set(keys.map((k) => k.name))];
     const found = new Map<string, ModelVersion>();
     await mapBounded(names, this.concurrency, async (name) => {
       const group = await this.findGroup(name);
       if (!group) return;
-      const aliases = await this.aliasesOf(group);
+      const aliases = await this.aliasesOf(group, shape);
       const numbers = [...new Set(keys.filter((k) => k.name === name).map((k) => k.version))];
       await mapBounded(numbers, this.concurrency, async (number) => {
         const pkg = await this.describe(group.packageArnPrefix + number);
-        if (pkg) found.set(versionKeyId({ name, version: number }), toVersion(this.id, name, pkg, aliases.get(number) ?? []));
+        if (pkg) found.set(versionKeyId({ name, version: number }), toVersion(this.id, name, pkg, aliasesAt(aliases, number)));
       });
     });
     return keys.map((key) => found.get(versionKeyId(key)) ?? null);
@@ -517,7 +522,7 @@ export class SageMakerRegistry implements RegistryAdapter {
     const pkg = await this.describe(group.packageArnPrefix + key.version);
     if (!pkg) throw versionNotFound(key);
     const aliases = await this.aliasesOf(group);
-    return { group, pkg, version: toVersion(this.id, key.name, pkg, aliases.get(key.version) ?? []) };
+    return { group, pkg, version: toVersion(this.id, key.name, pkg, aliasesAt(aliases, key.version)) };
   }
 
   private async requireVersion(key: VersionKey): Promise<ModelVersion> {
@@ -535,8 +540,9 @@ export class SageMakerRegistry implements RegistryAdapter {
     return tags;
   }
 
-  /** version number → aliases, from the group's `modelgate.alias.*` tags. */
-  private async aliasesOf(group: GroupInfo): Promise<Map<string, string[]>> {
+  /** version number → aliases, from the group's `modelgate.alias.*` tags; null (no ListTags) when the shape leaves them out. */
+  private async aliasesOf(group: GroupInfo, shape?: ReadShape): Promise<Map<string, string[]> | null> {
+    if (!wants(shape, 'aliases')) return null;
     const byVersion = new Map<string, string[]>();
     for (const [key, version] of Object.entries(await this.groupTags(group))) {
       if (key.startsWith(ALIAS_TAG)) byVersion.set(version, [...(byVersion.get(version) ?? []), key.slice(ALIAS_TAG.length)]);
@@ -544,11 +550,13 @@ export class SageMakerRegistry implements RegistryAdapter {
     return byVersion;
   }
 
-  private async toModel(name: string, group: GroupInfo): Promise<Model> {
-    const tags = await this.groupTags(group);
+  private async toModel(name: string, group: GroupInfo, shape?: ReadShape): Promise<Model> {
+    // Tags and aliases are both the group's tags: one ListTags serves either, none is needed for neither.
+    const unread = !wants(shape, 'tags') && !wants(shape, 'aliases');
+    const tags = unread ? null : await this.groupTags(group);
     const userTags: Tags = emptyRecord();
     const aliases: Model['aliases'] = [];
-    for (const [key, value] of Object.entries(tags)) {
+    for (const [key, value] of Object.entries(tags ?? {})) {
       if (key.startsWith(ALIAS_TAG)) aliases.push({ alias: key.slice(ALIAS_TAG.length), version: value });
       else userTags[key] = value;
     }
@@ -556,8 +564,8 @@ export class SageMakerRegistry implements RegistryAdapter {
       registry: this.id,
       name,
       description: group.description,
-      tags: userTags,
-      aliases: aliases.sort((a, b) => a.alias.localeCompare(b.alias)),
+      tags: tags ? userTags : UNREAD.tags,
+      aliases: tags ? aliases.sort((a, b) => a.alias.localeCompare(b.alias)) : UNREAD.modelAliases,
       createdAt: group.createdAt,
       updatedAt: group.createdAt,
       native: { modelPackageGroupArn: group.arn },
@@ -613,6 +621,11 @@ function withTraceHeaders(command: { middlewareStack: { add(middleware: unknown,
     },
     { step: 'build', name: 'modelgateTraceContext', override: true },
   );
+}
+
+/** The aliases of one version, or the UNREAD marker when they were not read. */
+function aliasesAt(byVersion: Map<string, string[]> | null, version: string): string[] {
+  return byVersion ? (byVersion.get(version) ?? []) : UNREAD.versionAliases;
 }
 
 /** Versioned package ARNs use the lower-cased group name under `model-package/`. */

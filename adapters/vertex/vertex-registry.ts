@@ -19,6 +19,8 @@ import {
   versionNotFound,
   callView,
   untilAborted,
+  wants,
+  UNREAD,
   type CallContext,
   type Capabilities,
   type CreateModel,
@@ -32,6 +34,7 @@ import {
   type ModelVersion,
   type Page,
   type PageRequest,
+  type ReadShape,
   type RegistryAdapter,
   type SetStageOptions,
   type Tags,
@@ -154,7 +157,7 @@ export class VertexRegistry implements RegistryAdapter {
 
   // ---- models -------------------------------------------------------------
 
-  async listModels(query: ModelQuery, page: PageRequest): Promise<Page<Model>> {
+  async listModels(query: ModelQuery, page: PageRequest, shape?: ReadShape): Promise<Page<Model>> {
     const filters: string[] = [];
     for (const tag of query.tags ?? []) {
       if (tag.value !== null && LABEL_KEY.test(MODEL_TAG_PREFIX + tag.key) && LABEL_VALUE.test(tag.value)) {
@@ -171,13 +174,13 @@ export class VertexRegistry implements RegistryAdapter {
         );
         return { items: batch as VertexModel[], next: response?.nextPageToken || null };
       },
-      convert: (batch) => mapBounded(batch, this.concurrency, async (m) => (matchesModelQuery(m, query) ? this.toModel(m) : null)),
+      convert: (batch) => mapBounded(batch, this.concurrency, async (m) => (matchesModelQuery(m, query) ? this.toModel(m, shape) : null)),
     });
   }
 
-  async getModel(name: string): Promise<Model | null> {
+  async getModel(name: string, shape?: ReadShape): Promise<Model | null> {
     const found = await this.findModel(name);
-    return found ? this.toModel(found) : null;
+    return found ? this.toModel(found, shape) : null;
   }
 
   async createModel(input: CreateModel): Promise<Model> {
@@ -507,9 +510,10 @@ export class VertexRegistry implements RegistryAdapter {
     return versions as VertexModel[];
   }
 
-  private async toModel(model: VertexModel): Promise<Model> {
-    const versions = await this.allVersions(model.name!);
-    const aliases = versions
+  private async toModel(model: VertexModel, shape?: ReadShape): Promise<Model> {
+    // Tags are the model's labels; only aliases need the versions listed.
+    const versions = wants(shape, 'aliases') ? await this.allVersions(model.name!) : null;
+    const aliases = (versions ?? [])
       .flatMap((v) => (v.versionAliases ?? []).filter((a) => a !== DEFAULT_ALIAS).map((alias) => ({ alias, version: String(v.versionId) })))
       .sort((a, b) => a.alias.localeCompare(b.alias));
     return {
@@ -517,7 +521,7 @@ export class VertexRegistry implements RegistryAdapter {
       name: model.displayName ?? '',
       description: model.description || null,
       tags: splitLabels(model.labels).model,
-      aliases,
+      aliases: versions ? aliases : UNREAD.modelAliases,
       createdAt: toDate(model.createTime),
       updatedAt: toDate(model.updateTime),
       native: { modelResourceName: model.name ?? '' },

@@ -64,20 +64,13 @@ export function withResilience(adapter: RegistryAdapter, options: ResilienceOpti
       throw unavailable(`Registry '${adapter.id}' is failing; one probe call is checking whether it is back (circuit open)`);
     }
     const answer = await breaker.execute(() =>
-      deadline.execute(async ({ signal }): Promise<Answer<T>> => {
+      !adapter.withCall ? inProcess(method, call) : deadline.execute(async ({ signal }): Promise<Answer<T>> => {
         const context: CallContext = { signal, deadline: Date.now() + options.deadlineMs };
         const target = adapter.withCall?.(context) ?? adapter;
         try {
           return { value: await untilAborted(Promise.resolve(call(target)), signal) };
         } catch (error) {
-          if (signal.aborted) {
-            const write = WRITES.has(method);
-            throw unavailable(
-              `Registry '${adapter.id}' did not answer ${method} within ${options.deadlineMs} ms; the call was cancelled` +
-                (write ? ', but the change may have been applied: read it back before retrying' : ''),
-              write ? 'UNKNOWN' : undefined,
-            );
-          }
+          if (signal.aborted) throw late(method);
           if (isUnavailable(error)) throw error;
           return { refusal: error };
         }
@@ -89,6 +82,36 @@ export function withResilience(adapter: RegistryAdapter, options: ResilienceOpti
     });
     if ('refusal' in answer) throw answer.refusal;
     return answer.value;
+  }
+
+  const late = (method: string) => {
+    const write = WRITES.has(method);
+    return unavailable(
+      `Registry '${adapter.id}' did not answer ${method} within ${options.deadlineMs} ms; the call was cancelled` +
+        (write ? ', but the change may have been applied: read it back before retrying' : ''),
+      write ? 'UNKNOWN' : undefined,
+    );
+  };
+
+  /**
+   * An in-process adapter (no withCall) has no transport to cancel: the deadline is a plain timer
+   * raced with the call, without the AbortController and listeners cockatiel's timeout costs each call.
+   */
+  function inProcess<T>(method: string, call: (target: RegistryAdapter) => Promise<T>): Promise<Answer<T>> {
+    return new Promise<Answer<T>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(late(method)), options.deadlineMs);
+      const settle = (answer: Answer<T> | null, error?: unknown) => {
+        clearTimeout(timer);
+        if (answer) resolve(answer);
+        else reject(error);
+      };
+      Promise.resolve()
+        .then(() => call(adapter))
+        .then(
+          (value) => settle({ value }),
+          (error: unknown) => (isUnavailable(error) ? settle(null, error) : settle({ refusal: error })),
+        );
+    });
   }
 
   // cockatiel keeps when the circuit opened private; we track it to say how long is left.

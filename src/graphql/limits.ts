@@ -52,12 +52,14 @@ function refused(message: string, reason: string, limit: number, actual: number)
  * expansion itself is bounded because every field costs at least 1.
  */
 export function queryLimitsPlugin(schema: GraphQLSchema, limits: QueryLimits): ApolloServerPlugin<GatewayContext> {
+  // Apollo reuses one parsed document per query text, so measures keyed by its operation node are computed once per text.
+  const measured = new WeakMap<OperationDefinitionNode, Measures>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation) return; // Apollo has already refused a document without the named operation
-          const refusal = queryLimitRefusal(schema, limits, document, operation, request.variables ?? {}, { registryCount: contextValue.registries.list().length });
+          const refusal = queryLimitRefusal(schema, limits, document, operation, request.variables ?? {}, { registryCount: contextValue.registries.list().length }, measured);
           if (refusal) throw refused(refusal.message, refusal.reason, refusal.details.limit, refusal.details.actual);
         },
       };
@@ -73,21 +75,59 @@ export function queryLimitRefusal(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
   pricing: GatewayPricing,
+  measured?: WeakMap<OperationDefinitionNode, Measures>,
 ): { message: string; reason: string; details: { limit: number; actual: number } } | null {
-  const fragments = new Map(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
-  );
-  const depth = depthOf(operation, fragments);
+  let measures = measured?.get(operation);
+  if (!measures) {
+    measures = measure(document, operation);
+    measured?.set(operation, measures);
+  }
+  const { depth, aliases, fragments } = measures;
   if (depth > limits.maxDepth) return { message: `Query is ${depth} levels deep; the limit is ${limits.maxDepth}`, reason: 'QUERY_TOO_DEEP', details: { limit: limits.maxDepth, actual: depth } };
-  const aliases = aliasesOf(operation, fragments);
   if (aliases > limits.maxAliases) return { message: `Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, reason: 'TOO_MANY_ALIASES', details: { limit: limits.maxAliases, actual: aliases } };
-  const cost = costOf(schema, operation, fragments, variables, pricing);
+  const cost = measures.cost(variables, (vars) => costOf(schema, operation, fragments, vars, pricing));
   if (cost <= limits.maxComplexity) return null;
   const shown = Number.isFinite(cost) && cost < Number.MAX_SAFE_INTEGER ? cost : Number.MAX_SAFE_INTEGER;
   return {
     message: `Query would cost ${Number.isFinite(cost) ? Math.round(cost) : 'more than can be counted'}; the limit is ${limits.maxComplexity} (lists count once per item they can return)`,
     reason: 'QUERY_TOO_COSTLY',
     details: { limit: limits.maxComplexity, actual: Math.round(shown) },
+  };
+}
+
+/** Costs kept per operation: one per distinct variables, for small variables only. */
+const COSTS_KEPT = 32;
+const COST_KEY_MAX = 1024;
+
+interface Measures {
+  depth: number;
+  aliases: number;
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  cost(variables: Record<string, unknown>, compute: (variables: Record<string, unknown>) => number): number;
+}
+
+/** What the limits need of an operation that does not change with its variables, and its costs by variables. */
+function measure(document: DocumentNode, operation: OperationDefinitionNode): Measures {
+  const fragments = new Map(
+    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+  );
+  const costs = new Map<string, number>();
+  return {
+    depth: depthOf(operation, fragments),
+    aliases: aliasesOf(operation, fragments),
+    fragments,
+    cost(variables, compute) {
+      // The cost reads `first` and other arguments from variables, so it is keyed by them; large inputs are priced afresh.
+      const key = JSON.stringify(variables);
+      if (key.length > COST_KEY_MAX) return compute(variables);
+      let cost = costs.get(key);
+      if (cost === undefined) {
+        cost = compute(variables);
+        if (costs.size >= COSTS_KEPT) costs.clear();
+        costs.set(key, cost);
+      }
+      return cost;
+    },
   };
 }
 

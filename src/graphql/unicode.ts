@@ -29,8 +29,17 @@ export function useWellFormedInput(): ApolloServerPlugin {
   };
 }
 
+/** Apollo reuses one parsed document per query text: its literals are checked once. */
+const checked = new WeakMap<DocumentNode, { path: string; flaw: TextFlaw } | null>();
+
 /** The first string literal in the document holding U+0000, or null. */
 function literalWithNul(document: DocumentNode): { path: string; flaw: TextFlaw } | null {
+  let found = checked.get(document);
+  if (found === undefined) checked.set(document, (found = findLiteralWithNul(document)));
+  return found;
+}
+
+function findLiteralWithNul(document: DocumentNode): { path: string; flaw: TextFlaw } | null {
   let found: { path: string; flaw: TextFlaw } | null = null;
   visit(document, {
     StringValue(node) {

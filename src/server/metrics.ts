@@ -125,11 +125,19 @@ export class GatewayMetrics {
     this.lockWait.observe({ registry }, seconds);
   }
 
+  /** Label children by their values: prom-client hashes a label object on every call otherwise. */
+  private readonly children = new Map<string, unknown>();
+  private child<T>(key: string, make: () => T): T {
+    let found = this.children.get(key) as T | undefined;
+    if (!found) this.children.set(key, (found = make()));
+    return found;
+  }
+
   /** Known paths keep their name; anything else is one label, so scanners cannot blow up cardinality. */
   recordRequest(path: string, status: number, seconds: number): void {
     const label = ['/graphql', '/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
-    this.requests.inc({ path: label, status: String(status) });
-    this.requestSeconds.observe({ path: label }, seconds);
+    this.child(`requests ${label} ${status}`, () => this.requests.labels(label, String(status))).inc();
+    this.child(`requestSeconds ${label}`, () => this.requestSeconds.labels(label)).observe(seconds);
   }
 
   /** Counts and times every port call of an adapter. */
@@ -141,17 +149,19 @@ export class GatewayMetrics {
         // A per-call view (cancellation) is measured like the adapter itself.
         if (property === 'withCall' && typeof value === 'function') return (context: CallContext) => metrics.instrument(value.call(target, context));
         if (typeof value !== 'function' || typeof property !== 'string' || property === 'capabilities' || property === 'close') return value;
+        const seconds = metrics.child(`backendSeconds ${adapter.id} ${property}`, () => metrics.backendSeconds.labels(adapter.id, property));
+        const ok = metrics.child(`backendCalls ${adapter.id} ${property}`, () => metrics.backendCalls.labels(adapter.id, property, 'ok'));
         return async (...args: unknown[]) => {
-          const end = metrics.backendSeconds.startTimer({ registry: adapter.id, method: property });
+          const started = performance.now();
           try {
             const result = await value.apply(target, args);
-            metrics.backendCalls.inc({ registry: adapter.id, method: property, result: 'ok' });
+            ok.inc();
             return result;
           } catch (error) {
             metrics.backendCalls.inc({ registry: adapter.id, method: property, result: isRegistryError(error) ? error.code : 'INTERNAL' });
             throw error;
           } finally {
-            end();
+            seconds.observe((performance.now() - started) / 1000);
           }
         };
       },

@@ -219,7 +219,38 @@ describe('SageMaker mapping, as SageMaker Studio sees it (moto_server)', () => {
   });
 });
 
-defineReadCostSuite('sagemaker (moto_server)', async () => {
-  const adapter = motoAdapter('sagemaker-cost');
-  return { adapter, teardown: () => adapter.close() };
-});
+/**
+ * API calls per shape, counted on the SDK client as they leave for moto: the group's tags
+ * (ListTags) only when the model's tags or aliases are selected; each version is described
+ * (its stage and tags are metadata), once for the list and once for its metrics.
+ */
+defineReadCostSuite(
+  'sagemaker (moto_server)',
+  async () => {
+    const adapter = motoAdapter('sagemaker-cost');
+    const calls: string[] = [];
+    (adapter as unknown as { client: SageMakerClient }).client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    // Sorted: calls for several versions go out concurrently, in no fixed order.
+    const backend = { get calls() { return [...calls].sort(); }, reset: () => void calls.splice(0) };
+    return { adapter, backend, teardown: () => adapter.close() };
+  },
+  {
+    leanPage: sorted([...times(3, 'DescribeModelPackageGroup'), 'ListModelPackages', ...times(6, 'DescribeModelPackage')]),
+    fullPage: sorted([...times(3, 'DescribeModelPackageGroup'), 'ListTags', 'ListModelPackages', ...times(6, 'DescribeModelPackage')]),
+    oneVersion: sorted([...times(2, 'DescribeModelPackageGroup'), ...times(2, 'DescribeModelPackage')]),
+  },
+);
+
+function times(n: number, call: string): string[] {
+  return Array.from({ length: n }, () => call);
+}
+
+function sorted(calls: string[]): string[] {
+  return [...calls].sort();
+}

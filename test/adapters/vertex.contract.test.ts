@@ -7,4 +7,13 @@ defineAdapterContractSuite('vertex (stand-in from Google protos)', () => vertexS
 
 defineFuzzSuite('vertex (stand-in)', () => vertexSubject());
 
-defineReadCostSuite('vertex (stand-in)', () => vertexSubject('vertex-cost'));
+/** RPCs per shape: the model by display name, its versions only when aliases are selected, one evaluations list per version. */
+defineReadCostSuite('vertex (stand-in)', () => vertexSubject('vertex-cost'), {
+  leanPage: [...times(3, 'ListModelEvaluations'), 'ListModelVersions', ...times(3, 'ListModels')],
+  fullPage: [...times(3, 'ListModelEvaluations'), ...times(2, 'ListModelVersions'), ...times(3, 'ListModels')],
+  oneVersion: ['GetModel', 'ListModelEvaluations', ...times(2, 'ListModels')],
+});
+
+function times(n: number, call: string): string[] {
+  return Array.from({ length: n }, () => call);
+}

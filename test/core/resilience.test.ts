@@ -135,6 +135,33 @@ describe('the deadline', () => {
     expect(Date.now() - started).toBeLessThan(scaled(10_000));
   });
 
+  it('on an in-process adapter (no withCall): a hung write is UNKNOWN at the deadline, and its failures open the circuit', async () => {
+    const base = new LocalRegistry({ id: 'inproc', path: ':memory:' });
+    let behaviour: 'hang' | 'down' = 'hang';
+    let calls = 0;
+    const inProcess: RegistryAdapter = new Proxy(base, {
+      get: (target, property, receiver) =>
+        property === 'createModel'
+          ? () => (calls++, behaviour === 'hang' ? new Promise(() => undefined) : Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'disk gone')))
+          : Reflect.get(target, property, receiver),
+    });
+    expect(inProcess.withCall).toBeUndefined();
+    const registry = withResilience(inProcess, { deadlineMs: 150, failureThreshold: 2, cooldownMs: 60_000 });
+    const late = await expectCode(registry.createModel({ name: 'm' }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(late.outcome).toBe('UNKNOWN');
+    expect(late.message).toContain('did not answer createModel within 150 ms');
+    behaviour = 'down';
+    await expectCode(registry.createModel({ name: 'm' }), ErrorCode.BACKEND_UNAVAILABLE);
+    const open = await expectCode(registry.createModel({ name: 'm' }), ErrorCode.BACKEND_UNAVAILABLE);
+    expect(open.message).toContain('circuit open');
+    expect(calls).toBe(2);
+    // Reads that answer at once still answer through the same wrapper, refusals unchanged.
+    const fresh = withResilience(new LocalRegistry({ id: 'ok', path: ':memory:' }), { deadlineMs: 150, failureThreshold: 1, cooldownMs: 60_000 });
+    expect(await fresh.getModel('absent')).toBeNull();
+    await expectCode(fresh.setAlias('absent', 'a', '1'), ErrorCode.NOT_FOUND);
+    expect((await fresh.createModel({ name: 'm' })).name).toBe('m');
+  });
+
   it('says a write past its deadline has an UNKNOWN outcome; a write refused by an open circuit does not', async () => {
     const { adapter, state } = stubBackend();
     const registry = withResilience(adapter, { deadlineMs: 150, failureThreshold: 1, cooldownMs: 60_000 });

@@ -8,8 +8,11 @@ import { scaled } from '../support/time-scale.ts';
 export interface ReadCostSubject {
   adapter: RegistryAdapter;
   teardown?: () => Promise<void>;
-  /** The backend's own calls (SQL statements, HTTP requests) since the last reset, where the adapter reports them. */
-  backend?: { calls: string[] };
+  /**
+   * The backend's own calls (SQL statements, HTTP requests, RPCs) since the last reset, where the
+   * adapter or the peer reports them; `reset` where emptying `calls` is not how they are cleared.
+   */
+  backend?: { readonly calls: string[]; reset?(): void };
 }
 
 /** Backend calls per query shape, where the subject reports them (see `backend`): the calls, or how many. */
@@ -47,7 +50,8 @@ export function defineReadCostSuite(name: string, setup: () => Promise<ReadCostS
 
     const query = async (document: string) => {
       counter.reset();
-      if (subject.backend) subject.backend.calls.length = 0;
+      if (subject.backend?.reset) subject.backend.reset();
+      else if (subject.backend) subject.backend.calls.length = 0;
       const { body } = await postGraphQL(test.url, document, { name: model });
       expect(body.errors).toBeUndefined();
       return body.data;

@@ -25,6 +25,14 @@ export async function vertexSubject(id = 'vertex') {
   const adapter = new VertexRegistry({ id, project: 'test-project', location: 'us-central1', clientOptions: standinClientOptions(standin) });
   return {
     adapter,
+    standin,
+    /** RPCs the stand-in served, by method name (sorted), for read-cost pins. */
+    backend: {
+      get calls() {
+        return [...standin.calls].flatMap(([method, count]) => Array.from({ length: count }, () => method)).sort();
+      },
+      reset: () => standin.calls.clear(),
+    },
     teardown: async () => {
       await adapter.close();
       await standin.stop();
