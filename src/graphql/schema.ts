@@ -7,13 +7,15 @@ import { LifecycleResolver } from './lifecycle/lifecycle.resolver.ts';
 import { ModelResolver } from './model/model.resolver.ts';
 import { RegistryResolver } from './registry/registry.resolver.ts';
 import { VersionResolver } from './version/version.resolver.ts';
+import { ViewerResolver } from './viewer/viewer.resolver.ts';
+import { ProductionHistoryResolver } from './model/production-history.resolver.ts';
 
 let built: Promise<GraphQLSchema> | undefined;
 
 /** The gateway schema, built once per process from the type-graphql classes. */
 export function gatewaySchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver],
+    resolvers: [RegistryResolver, ModelResolver, VersionResolver, CompareResolver, LifecycleResolver, ViewerResolver, ProductionHistoryResolver],
     validate: false,
   });
   return built;
