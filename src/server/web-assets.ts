@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -17,12 +18,16 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
 };
 
-/** The console's policy: scripts and styles only from this origin, no inline script, GraphQL only to this origin. */
+/** The only style attributes the console's chart library (Chartist) writes; web/src/chart.tsx sets the height. */
+export const CHART_STYLE_ATTRIBUTES = ['overflow: visible;', 'width: 100%; height: 260px;'];
+const styleHashes = CHART_STYLE_ATTRIBUTES.map((style) => `'sha256-${createHash('sha256').update(style).digest('base64')}'`).join(' ');
+
+/** The console's policy: scripts and styles only from this origin (no inline script; style attributes only those hashed), GraphQL only to it. */
 export const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; " +
-  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-hashes' ${styleHashes}; img-src 'self' data:; font-src 'self' data:; ` +
+  "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /** GraphiQL's dialogs inject <style> elements (radix scroll lock), so styles may be inline; scripts still may not. */
-export const GRAPHIQL_CSP = CONSOLE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+export const GRAPHIQL_CSP = CONSOLE_CSP.replace(/style-src [^;]+;/, "style-src 'self' 'unsafe-inline';");
 
 interface Asset {
   body: Buffer;

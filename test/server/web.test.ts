@@ -27,6 +27,8 @@ describe('the console and GraphiQL served by the gateway', () => {
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self';");
     expect(csp).not.toContain('unsafe-inline');
+    // Style attributes: only the chart's two, by hash.
+    expect(csp).toMatch(/style-src 'self' 'unsafe-hashes' 'sha256-[\w+/=]+' 'sha256-[\w+/=]+';/);
     expect(csp).toContain("frame-ancestors 'none'");
     const html = await page.text();
     // Every script is a file of this origin: none inline.

@@ -19,7 +19,8 @@ export function MetricChart({ series }: { series: MetricSeries }) {
     const data = { labels: series.points.map((p) => `v${p.version}`), series: [series.points.map((p) => p.value)] };
     const values = series.points.map((p) => p.value).filter((v): v is number => v !== null);
     const spread = Math.max(...values) - Math.min(...values) || Math.abs(values[0] ?? 1) * 0.1 || 1;
-    const options = { height: '260px', fullWidth: true, chartPadding: { right: 30 }, low: Math.min(...values) - spread * 0.2, high: Math.max(...values) + spread * 0.2 };
+    // Chartist writes `width: 100%; height: 260px;` as a style attribute: the gateway's CSP allows exactly that (web-assets.ts).
+    const options = { width: '100%', height: '260px', fullWidth: true, chartPadding: { right: 30 }, low: Math.min(...values) - spread * 0.2, high: Math.max(...values) + spread * 0.2 };
     const chart = series.kind === 'line' ? new LineChart(el, data, { ...options, showArea: false }) : new BarChart(el, data, { ...options, referenceValue: options.low });
     chart.on('created', () => {
       el.dataset.rendered = String(values.length);

@@ -13,6 +13,11 @@ export class ViewerResolver {
     return ctx.access;
   }
 
+  @FieldResolver(() => String)
+  principal(@Root() principal: Principal): string {
+    return principal.id;
+  }
+
   @FieldResolver(() => [GrantType])
   grants(@Root() principal: Principal): GrantType[] {
     return principal.grants.map((g) => ({ role: g.role, registries: g.registries, models: g.models, actions: [...ROLE_ACTIONS[g.role]] }));

@@ -49,6 +49,6 @@ export async function openConsole(browser: Browser, origin: string, role: Role |
 /** Goes to a console route (`model/local/Churn`) and waits for what shows it has loaded. */
 export async function visit(page: Page, route: string, loaded: string): Promise<void> {
   await page.evaluate((hash) => (location.hash = hash), `#/${route}`);
-  await page.waitForSelector(loaded);
+  await page.waitForSelector(loaded, { state: 'attached' });
   await page.waitForFunction(() => document.querySelector('.loading') === null);
 }
