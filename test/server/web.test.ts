@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureConsoleBuilt } from '../browser/support/console-build.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
@@ -65,6 +66,15 @@ describe('the console and GraphiQL served by the gateway', () => {
     const navigated = await fetch(`${on.url}?query=${encodeURIComponent('mutation { deleteModel(name: "x") }')}`, { headers: HTML });
     expect(await navigated.text()).toContain('<div id="graphiql">');
     expect((await postGraphQL(on.url, '{ viewer { principal } }')).body.data).toEqual({ viewer: { principal: 'anonymous' } });
+  });
+
+  it('GraphiQL\'s introspection query passes the depth limit (ofType chains add no depth); nesting through fields still counts', async () => {
+    const full = await postGraphQL(on.url, getIntrospectionQuery({ inputValueDeprecation: true, schemaDescription: true, specifiedByUrl: true, directiveIsRepeatable: true }));
+    expect(full.body.errors).toBeUndefined();
+    expect(full.body.data.__schema.queryType.name).toBe('Query');
+    const nest = (depth: number): string => (depth === 0 ? 'name' : `fields { type { ${nest(depth - 1)} } }`);
+    const deep = await postGraphQL(on.url, `{ __schema { types { ${nest(6)} } } }`);
+    expect(deep.body.errors?.[0]?.extensions?.reason).toBe('QUERY_TOO_DEEP');
   });
 
   it('with introspection off there is no GraphiQL: /graphiql is 404 and /graphql for a browser is the API (CSRF refusal)', async () => {

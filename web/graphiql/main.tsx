@@ -17,6 +17,8 @@ async function fetcher(params: Params, options?: { headers?: Record<string, stri
     delete headers.Authorization;
     delete headers.authorization;
   }
+  // GraphiQL's own schema fetch may come before the header editor is read: the console's sign-in applies then.
+  if (!headers.Authorization && !headers.authorization && token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(new URL('/graphql', location.href), { method: 'POST', headers, body: JSON.stringify(params) });
   return response.json();
 }

@@ -31,7 +31,8 @@ export function App() {
           {NAV.map(([page, label]) => (
             <a key={page} href={href(page)} class={route.page === page ? 'current' : ''}>{label}</a>
           ))}
-          <a href="/graphiql" target="_blank" rel="noopener">GraphiQL</a>
+          {/* Same tab: GraphiQL reads the sign-in from this tab's sessionStorage. */}
+          <a href="/graphiql">GraphiQL</a>
         </nav>
         <SignIn key={generation} changed={() => setGeneration((g) => g + 1)} />
       </header>
