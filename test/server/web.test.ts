@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +95,30 @@ describe('the console and GraphiQL served by the gateway', () => {
     expect(body.data.viewer.principal).toBe('anonymous');
     expect(body.data.viewer.grants).toEqual([{ role: 'admin', registries: ['*'], models: ['*'], actions: ['read', 'edit', 'promote:staging', 'promote:production', 'approve', 'rollback', 'admin'] }]);
     expect(body.data.viewer.permissions.every((p: { allowed: boolean }) => p.allowed)).toBe(true);
+  });
+
+  it('a caller scoped to some models: permissions name what each grant allows, and a model out of sight gets nothing, saying no more', async () => {
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const scoped = await startTestGateway({
+      config: { auth: { apiKeys: [{ name: 'cher', sha256: sha256('key-cher-51a0'), grants: [{ role: 'editor', registries: ['local'], models: ['Churn*'] }] }] } } as never,
+    });
+    try {
+      const ask = async (name: string) => {
+        const { body } = await postGraphQL(scoped.url, `{ viewer { principal grants { role models } permissions(name: "${name}") { action allowed reason } } }`, undefined, { authorization: 'Bearer key-cher-51a0' });
+        return body.data.viewer as { principal: string; grants: unknown[]; permissions: { action: string; allowed: boolean; reason: string | null }[] };
+      };
+      const churn = await ask('ChurnX');
+      expect(churn.principal).toBe('cher');
+      expect(churn.grants).toEqual([{ role: 'editor', models: ['Churn*'] }]);
+      const allowed = Object.fromEntries(churn.permissions.map((p) => [p.action, p.allowed]));
+      expect(allowed).toEqual({ read: true, edit: true, 'promote:staging': true, 'promote:production': false, approve: false, rollback: false, admin: false });
+      expect(churn.permissions.find((p) => p.action === 'approve')!.reason).toBe('cher may not approve on local/ChurnX: no grant gives it');
+      const other = await ask('__proto__');
+      expect(other.permissions.every((p) => !p.allowed && p.reason === `cher may not ${p.action} on local/__proto__: no grant gives it`)).toBe(true);
+      // Without credentials: UNAUTHENTICATED, as for every query.
+      expect((await postGraphQL(scoped.url, '{ viewer { principal } }')).status).toBe(401);
+    } finally {
+      await scoped.stop();
+    }
   });
 });
