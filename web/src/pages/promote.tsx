@@ -85,7 +85,7 @@ export function PromotePage({ registry, name, initialVersion }: { registry: stri
       {dryRun && (
         <div class="dry-run" data-status={dryRun.status}>
           <h3>Dry run: would {dryRun.wouldDo === 'REQUIRE_APPROVAL' ? 'open an approval request' : dryRun.wouldDo === 'PROMOTE' ? `move v${chosen} to ${stage}` : (dryRun.wouldDo ?? dryRun.status)}</h3>
-          <p class="muted">Nothing has changed yet.</p>
+          {!outcome && <p class="muted">Nothing has changed yet.</p>}
           <div class="form-row">
             <label>Comment <input name="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} /></label>
             <ActionButton name="confirm" allowed={allowed} disabled={busy || Boolean(outcome)} onClick={confirm}>3. Confirm</ActionButton>
