@@ -13,7 +13,7 @@ export enum Role {
 /** The actions grants speak of are the permissions the command pipeline asks for. */
 export type Action = Permission;
 
-const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
+export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   [Role.VIEWER]: ['read'],
   [Role.EDITOR]: ['read', 'edit', 'promote:staging'],
   [Role.APPROVER]: ['read', 'approve', 'promote:production', 'rollback'],

@@ -141,7 +141,9 @@ export function depthOf(operation: OperationDefinitionNode, fragments: ReadonlyM
   const ofSet = (set: SelectionSetNode | undefined): number => {
     let deepest = 0;
     for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) deepest = Math.max(deepest, 1 + ofSet(selection.selectionSet));
+      // Introspection's `ofType` chains follow a type's wrappers (list, non-null), bounded by the schema: GraphiQL's
+      // standard query nests them 8 deep. They add no depth; `fields { type { fields … } }` still does.
+      if (selection.kind === Kind.FIELD) deepest = Math.max(deepest, (selection.name.value === 'ofType' ? 0 : 1) + ofSet(selection.selectionSet));
       else if (selection.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, ofSet(selection.selectionSet));
       else deepest = Math.max(deepest, once(memo, selection.name.value, fragments, (fragment) => ofSet(fragment.selectionSet)));
     }

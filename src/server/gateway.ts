@@ -14,6 +14,7 @@ import { useWellFormedInput } from '../graphql/unicode.ts';
 import { ConfigError, type ResolvedConfig } from './config.ts';
 import { Authenticator, type AuthConfig } from './authenticate.ts';
 import { createRequestHandler } from './http.ts';
+import { loadWebApps } from './web-assets.ts';
 import { createLogger } from './logger.ts';
 import { createRegistries } from './registries.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -146,6 +147,8 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       authenticator,
       metrics,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      web: loadWebApps(),
+      introspection: config.server.introspection,
     }),
   );
   const websocket = attachWebSocket({

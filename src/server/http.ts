@@ -9,6 +9,7 @@ import { probe } from '../graphql/registry/registry.resolver.ts';
 import type { Authenticator } from './authenticate.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { activeTraceId, inOperationSpan } from './operation-telemetry.ts';
+import { wantsHtml, type WebApps } from './web-assets.ts';
 
 export interface HttpOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -20,11 +21,14 @@ export interface HttpOptions {
   bodyLimitBytes: number;
   authenticator: Authenticator;
   metrics: GatewayMetrics;
+  /** The console at `/` and GraphiQL (served only while introspection is on); absent when not built. */
+  web?: WebApps;
+  introspection?: boolean;
 }
 
 class BodyTooLarge extends Error {}
 
-/** Routes /graphql to Apollo and answers /healthz and /readyz; everything else is 404. */
+/** Routes /graphql to Apollo, answers /healthz and /readyz, serves the console and GraphiQL; everything else is 404. */
 export function createRequestHandler(options: HttpOptions) {
   const { apollo, services, log } = options;
   const { registries } = services;
@@ -56,6 +60,7 @@ export function createRequestHandler(options: HttpOptions) {
         res.end(await options.metrics.registry.metrics());
         return;
       }
+      if (serveWeb(req, res, url.pathname, options)) return;
       if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found; the API is at /graphql' });
       const wrongOrigin = originRefusal(req, options.corsOrigins);
       if (wrongOrigin) return sendJson(res, 403, graphqlError(wrongOrigin, ErrorCode.FORBIDDEN, { reason: 'ORIGIN_NOT_ALLOWED' }));
@@ -110,6 +115,23 @@ export function createRequestHandler(options: HttpOptions) {
       else res.end();
     }
   };
+}
+
+/**
+ * GraphiQL for a browser navigating to /graphql or /graphiql (only with introspection on), the console's files
+ * for GET and HEAD. True when answered; a GET of /graphql that is not a navigation goes on to Apollo (and its CSRF check).
+ */
+function serveWeb(req: IncomingMessage, res: ServerResponse, pathname: string, options: HttpOptions): boolean {
+  const graphiql = options.introspection !== false ? options.web?.graphiql : null;
+  const ide = pathname === '/graphiql' || pathname.startsWith('/graphiql/') || (pathname === '/graphql' && wantsHtml(req));
+  if (ide) {
+    if (graphiql && graphiql.send(req, res, pathname === '/graphql' || pathname === '/graphiql' ? '/graphiql/' : pathname)) return true;
+    if (pathname === '/graphql') return false;
+    sendJson(res, 404, { error: graphiql ? 'not found' : 'GraphiQL is off: it is served only while server.introspection is on' });
+    return true;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  return options.web?.console?.send(req, res, pathname) ?? false;
 }
 
 async function ready(res: ServerResponse, registries: RegistrySet): Promise<void> {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/server/config.ts';
 import { ensureBuilt } from '../support/build.ts';
+import { ensureConsoleBuilt } from '../browser/support/console-build.ts';
 import { freePort, waitForHttp } from '../support/peers/free-port.ts';
 import { scaled } from '../support/time-scale.ts';
 
@@ -72,6 +73,7 @@ describe('the package as a user installs it: npm pack, a production install into
 
   beforeAll(async () => {
     await ensureBuilt();
+    await ensureConsoleBuilt();
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: REPO });
     const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
     files = packed!.files.map((f) => f.path);
@@ -84,7 +86,7 @@ describe('the package as a user installs it: npm pack, a production install into
 
   it('ships the compiled server, the bin, the schema, README, LICENSE and the example config, and nothing from tests, benches or CI', () => {
     const client = ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/generated.js'].map((f) => `node_modules/@modelgate/client/${f}`);
-    for (const needed of ['bin/modelgate.js', 'dist/src/server/main.js', 'dist/src/cli/main.js', 'dist/adapters/local/index.js', 'dist/src/client/index.d.ts', ...client, 'schema.graphql', 'README.md', 'LICENSE', 'modelgate.example.yaml', 'package.json']) {
+    for (const needed of ['bin/modelgate.js', 'dist/src/server/main.js', 'dist/src/cli/main.js', 'dist/adapters/local/index.js', 'dist/src/client/index.d.ts', ...client, 'schema.graphql', 'README.md', 'LICENSE', 'modelgate.example.yaml', 'package.json', 'dist/web/console/index.html', 'dist/web/graphiql/index.html']) {
       expect(files).toContain(needed);
     }
     // Bundled: the client and its one types-only dependency; graphql (its peer) stays the server's single copy.
@@ -103,6 +105,10 @@ describe('the package as a user installs it: npm pack, a production install into
     const server = launch(bin(), ['serve', '--demo', '--port', String(port), '--data-dir', join(work, 'demo-data')], app, {});
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, 120_000, () => (server.child.exitCode !== null ? `serve exited: ${server.output()}` : null));
+      // The console, compiled into the package, is served at `/`.
+      const consolePage = await fetch(`http://127.0.0.1:${port}/`);
+      expect(consolePage.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await consolePage.text()).toContain('<div id="app"></div>');
       const list = await run(bin(), ['models', 'list', '--url', url], { cwd: app, env: { ...process.env, NO_COLOR: '1', MODELGATE_TOKEN: '' } });
       expect(list.stdout).toMatch(/^ChurnPredictionModel\s/m);
       // The typed client export, from plain node (no TypeScript loader) in the installing project.
