@@ -1,5 +1,3 @@
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { InvalidArgumentError } from 'commander';
 import { EXIT } from './exit.ts';
 
@@ -59,6 +57,8 @@ const QUERY = `subscription Tail($registry: String, $name: String, $types: [Regi
  * after the last seq printed, so nothing is missed or printed twice.
  */
 export async function tail(o: TailOptions): Promise<number> {
+  // The WebSocket client loads only for `events tail`: every other command starts without it.
+  const [{ createClient }, { default: WebSocket }] = await Promise.all([import('graphql-ws'), import('ws')]);
   let last = o.after ?? null;
   let failure: { message: string; code?: string } | null = null;
   const client = createClient({
