@@ -162,10 +162,31 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     allowedHosts: config.server.allowedHosts,
     maxPayloadBytes: config.server.bodyLimitBytes,
   });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.server.port, config.server.host, () => resolve());
-  });
+  const stop = async () => {
+    // Subscribers are told the server is going away before anything they follow closes.
+    await websocket.close();
+    await watcher?.stop();
+    await dispatcher.stop();
+    await services.feed.stop();
+    await reconciler.stop();
+    await services.migrations.stop();
+    await apollo.stop();
+    await registries.close();
+    await store.close();
+    claim?.release();
+    await tracingStarted?.stop();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.server.port, config.server.host, () => resolve());
+    });
+  } catch (error) {
+    // A taken port must not leave timers running, stores open or the data directory claimed.
+    await stop().catch((cleanup: unknown) => log.warn({ err: cleanup }, 'cleaning up after a failed start'));
+    claim?.release();
+    throw error;
+  }
   const address = httpServer.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}/graphql`;
@@ -174,20 +195,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
     registries,
     store,
     log,
-    async stop() {
-      // Subscribers are told the server is going away before anything they follow closes.
-      await websocket.close();
-      await watcher?.stop();
-      await dispatcher.stop();
-      await services.feed.stop();
-      await reconciler.stop();
-      await services.migrations.stop();
-      await apollo.stop();
-      await registries.close();
-      await store.close();
-      claim?.release();
-      await tracingStarted?.stop();
-    },
+    stop,
   };
 }
 
