@@ -8,13 +8,30 @@ const STAMP = 'dist/.tsbuildinfo';
 const CLIENT = 'packages/client';
 const LOCK = 'dist.build-lock';
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+/** The newest modification time of a file, or of anything under a directory. */
+export function newestSource(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((entry) => newestSource(join(path, entry))));
+}
+
+/** Runs `work` holding a directory lock, so test files that ask at the same time build once. */
+export async function withBuildLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock left by a killed run is taken over after ten minutes.
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 600_000) rmdirSync(lock);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
-  return newest;
+  try {
+    return await work();
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 function isFresh(): boolean {
@@ -31,23 +48,10 @@ function isFresh(): boolean {
  * it is rebuilt first (the client workspace, then the server), once, whichever test files ask at the same time.
  */
 export async function ensureBuilt(): Promise<void> {
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch {
-      // A lock left by a killed run is taken over after ten minutes.
-      if (Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 600_000) rmdirSync(LOCK);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  try {
-    if (!isFresh()) {
-      // The client workspace first: the server's build and the packed tarball read its dist/.
-      await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `${CLIENT}/tsconfig.json`], { timeout: scaled(600_000) });
-      await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { timeout: scaled(600_000) });
-    }
-  } finally {
-    rmdirSync(LOCK);
-  }
+  await withBuildLock(LOCK, async () => {
+    if (isFresh()) return;
+    // The client workspace first: the server's build and the packed tarball read its dist/.
+    await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `${CLIENT}/tsconfig.json`], { timeout: scaled(600_000) });
+    await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { timeout: scaled(600_000) });
+  });
 }
