@@ -6,7 +6,6 @@ import {
   DeleteAliasDocument,
   DeleteTagsDocument,
   DeleteVersionDocument,
-  GatewayError,
   GetModelDocument,
   GetVersionDocument,
   ListModelsDocument,
@@ -21,20 +20,7 @@ import {
   UpdateVersionDocument,
   type GatewayClient,
 } from '@modelgate/client';
-import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
-
-/** Rejects unless the call fails with `code`; returns the error. */
-async function expectGatewayCode(promise: Promise<unknown>, code: string): Promise<GatewayError> {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, but the call succeeded`);
-    },
-    (e: unknown) => e,
-  );
-  if (!(error instanceof GatewayError)) throw error;
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
+import { expectGatewayCode, postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 describe('GraphQL API over the local registry', () => {
   let test: TestGateway;

@@ -6,7 +6,6 @@ import {
   BestVersionDocument,
   CompareVersionsDocument,
   EvaluateGatesDocument,
-  GatewayError,
   GetVersionCardDocument,
   ModelCardDocument,
   RegisterVersionDocument,
@@ -14,19 +13,7 @@ import {
   UpdateCardDocument,
   type GatewayClient,
 } from '@modelgate/client';
-import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
-
-async function expectGatewayCode(promise: Promise<unknown>, code: string): Promise<GatewayError> {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, but the call succeeded`);
-    },
-    (e: unknown) => e,
-  );
-  if (!(error instanceof GatewayError)) throw error;
-  expect(error.code, error.message).toBe(code);
-  return error;
-}
+import { expectGatewayCode, postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const CARD = {
   training: { framework: 'sklearn', algorithm: 'RandomForest', hyperparameters: [{ key: 'n_estimators', value: '100' }], dataVersion: 'v2.1', trainingData: 's3://d/q1' },

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { LocalRegistry } from '../../adapters/local/index.ts';
-import { createClient, type GatewayClient } from '@modelgate/client';
+import { createClient, GatewayError, type GatewayClient } from '@modelgate/client';
+import { expect } from 'vitest';
 import { DEFAULT_METRIC_SOURCING, RegistrySet, enforceInputRules, withMetricSources, type MetricSourcing, type RegistryAdapter } from '../../src/core/index.ts';
 import { resolveConfig, type GatewayConfig } from '../../src/server/config.ts';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.ts';
@@ -63,4 +64,17 @@ export async function postGraphQL(url: string, query: string, variables?: Record
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: any[] } };
+}
+
+/** Rejects unless the call fails with `code`; returns the error. */
+export async function expectGatewayCode(promise: Promise<unknown>, code: string): Promise<GatewayError> {
+  const error = await promise.then(
+    () => {
+      throw new Error(`expected ${code}, but the call succeeded`);
+    },
+    (e: unknown) => e,
+  );
+  if (!(error instanceof GatewayError)) throw error;
+  expect(error.code, error.message).toBe(code);
+  return error;
 }
