@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import {
   ErrorCode,
   RegistryError,
+  cardEntries,
+  cardFromEntries,
   emptyRecord,
   type Capabilities,
+  type ModelCard,
   type CreateVersion,
   type ModelVersion,
   type TextRule,
@@ -18,7 +21,7 @@ export const SOURCE_RUN = 'modelgate.source_run';
 /** Tags that describe the source's own life (promotions, rollbacks), not the model: a new copy starts without them. */
 const LIFECYCLE_TAGS = new Set([ROLLBACK_REASON, ROLLED_BACK_AT, 'promoted_at', 'promoted_by']);
 
-export type CopiedField = 'tag' | 'metric' | 'param' | 'description' | 'source' | 'runId' | 'signature';
+export type CopiedField = 'tag' | 'metric' | 'param' | 'description' | 'source' | 'runId' | 'signature' | 'card';
 
 /** One value the copy could not carry as it was: changed (`to` set) or left out (`to` null), and why. */
 export interface FieldChange {
@@ -119,6 +122,7 @@ export function planCopy(source: ModelVersion, recorded: VersionMetrics, capabil
     params: Object.assign(emptyRecord<string>(), params),
     semver: source.semver,
     signature: source.signature,
+    card: fitCard(source.card, capabilities, dropped),
     createdBy: options.createdBy,
     createModel: {},
   };
@@ -185,21 +189,38 @@ function fitTagCount(input: CreateVersion, max: number | null, dropped: FieldCha
   }
 }
 
-/** A shared entry budget (SageMaker's 50): tags go first, then params, then metrics, then the signature. */
+/** The stored card, field by field as the target can hold it: a field longer than the target's card value rule is left out, said so. */
+function fitCard(card: ModelCard | null | undefined, capabilities: Capabilities, dropped: FieldChange[]): ModelCard | null {
+  if (!card) return null;
+  const rule = capabilities.limits.cardValue;
+  const kept = emptyRecord<string>();
+  for (const [key, value] of Object.entries(cardEntries(card)).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (rule && value.length > rule.maxLength) {
+      dropped.push({ field: 'card', key, from: value, to: null, reason: `is ${value.length} characters long; this registry keeps ${rule.rule ?? `at most ${rule.maxLength}`}` });
+    } else kept[key] = value;
+  }
+  return cardFromEntries(kept, '');
+}
+
+/** A shared entry budget (SageMaker's 50): tags go first, then params, then metrics, then card fields, then the signature. */
 function fitEntries(input: CreateVersion, capabilities: Capabilities, dropped: FieldChange[]): void {
   const budget = capabilities.limits.versionEntries;
   if (!budget) return;
   const withMarker = () => budget.count({ ...input, tags: { ...input.tags, [COPIED_FROM]: 'x' } });
-  const queues: [CopiedField, Record<string, string | number>][] = [
-    ['tag', input.tags!],
-    ['param', input.params!],
-    ['metric', input.metrics!],
+  const card = input.card ? cardEntries(input.card) : emptyRecord<string>();
+  const queues: [CopiedField, Record<string, string | number>, () => void][] = [
+    ['tag', input.tags!, () => {}],
+    ['param', input.params!, () => {}],
+    ['metric', input.metrics!, () => {}],
+    // The card is rebuilt from what is left, so the count sees each removal.
+    ['card', card, () => (input.card = cardFromEntries(card, ''))],
   ];
-  for (const [field, record] of queues) {
+  for (const [field, record, removed] of queues) {
     for (const key of Object.keys(record).sort().reverse()) {
       if (withMarker() <= budget.max) return;
       dropped.push({ field, key, from: String(record[key]), to: null, reason: budget.rule });
       delete record[key];
+      removed();
     }
   }
   if (withMarker() > budget.max && input.signature) {

@@ -7,7 +7,7 @@ import { LocalRegistry } from '../../adapters/local/index.ts';
 import { MlflowRegistry } from '../../adapters/mlflow/index.ts';
 import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
 import { VertexRegistry } from '../../adapters/vertex/index.ts';
-import { ErrorCode, RegistrySet, Stage, enforceInputRules, versionKeyId, type RegistryAdapter, type Tags } from '../../src/core/index.ts';
+import { ErrorCode, RegistrySet, Stage, applyCardPatch, cardEntries, enforceInputRules, versionKeyId, type RegistryAdapter, type Tags } from '../../src/core/index.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { CopyStatus } from '../../src/workflows/copy.ts';
 import { COPIED_FROM, SOURCE_RUN } from '../../src/workflows/copy-plan.ts';
@@ -24,6 +24,12 @@ const KINDS = ['local', 'mlflow', 'sagemaker', 'vertex'] as const;
 type Kind = (typeof KINDS)[number];
 const run = randomUUID().slice(0, 6);
 const alice = as('alice');
+/** A card with a field in every section: each must arrive as it was. */
+const CARD = applyCardPatch(null, {
+  training: { framework: 'sklearn', algorithm: 'gbm', hyperparameters: { learning_rate: '0.1' }, trainingData: 's3://team-a/data/churn.parquet', dataVersion: 'dv-7', codeVersion: '9f2c1e7' },
+  dependencies: [{ name: 'scikit-learn', version: '1.3.0' }],
+  deployment: { servingFramework: 'mlserver', endpoint: null, latencyP99Ms: 12.5, throughputRps: null },
+});
 const SIGNATURE = { inputs: [{ name: 'tenure', type: 'double', optional: false }, { name: 'plan', type: 'string', optional: true }], outputs: [{ name: 'churn', type: 'double', optional: false }] };
 /** Where each backend's versions keep their artifacts; the config maps one to the other. */
 const LOCATIONS = [
@@ -80,6 +86,7 @@ describe('copyVersion on every directed pair of backends (embedded, MLflow serve
         metrics: { accuracy: version === 1 ? 0.91 : 0.92, f1: 0.8 },
         params: { lr: '0.01', depth: String(4 + version) },
         signature: SIGNATURE,
+        card: CARD,
         bump: version === 1 ? null : SemverBump.MINOR,
       });
     await register(1);
@@ -108,6 +115,9 @@ describe('copyVersion on every directed pair of backends (embedded, MLflow serve
         // Kept, not re-derived: a first version registered here would be 1.0.0.
         expect(target!.production!.semver).toBe(source!.production!.semver);
         expect(target!.production!.signature).toEqual(source!.production!.signature);
+        // The stored card arrives field for field.
+        expect(cardEntries(copied.version!.card!)).toEqual(cardEntries(CARD));
+        expect(cardEntries(target!.production!.card!)).toEqual(cardEntries(source!.production!.card!));
         expect({ ...target!.productionMetrics }).toEqual({ ...source!.productionMetrics });
         expect({ ...target!.productionMetrics }).toEqual({ accuracy: 0.92, f1: 0.8 });
 
@@ -158,6 +168,34 @@ describe('copyVersion on every directed pair of backends (embedded, MLflow serve
     expect(copied.dropped.filter((c) => c.reason.includes('50')).length).toBeGreaterThan(0);
     const metrics = await registries.get('sagemaker').getMetrics([copy!]);
     expect({ ...metrics.get(versionKeyId(copy!))!.metrics }).toEqual({ auc: 0.7 });
+  });
+
+  it('a card field SageMaker cannot hold is left out and said so; the rest of the card arrives; strict refuses it', async () => {
+    const name = `cp-card-${run}`;
+    const card = applyCardPatch(CARD, { training: { ...CARD.training, trainingData: `s3://team-a/${'d'.repeat(300)}` } });
+    const created = await workflows.catalog.registerVersion(alice, { registry: 'local', name, source: 's3://team-a/card/1', card });
+    const strict = await expectCode(workflows.copies.copyVersion(alice, { from: { registry: 'local', name, version: created.version }, to: { registry: 'sagemaker' }, strict: true }), ErrorCode.INVALID_INPUT);
+    expect(strict.message).toContain('card:training.trainingData dropped');
+    const copied = await workflows.copies.copyVersion(alice, { from: { registry: 'local', name, version: created.version }, to: { registry: 'sagemaker' } });
+    expect(copied.dropped).toEqual([expect.objectContaining({ field: 'card', key: 'training.trainingData', to: null, reason: expect.stringContaining('256') })]);
+    const [copy] = await registries.get('sagemaker').getVersions([{ name, version: copied.version!.version }]);
+    const { 'training.trainingData': _left, ...rest } = cardEntries(card);
+    expect(cardEntries(copy!.card!)).toEqual(rest);
+  });
+
+  it('a card with more fields than SageMaker has entries left loses its last fields, each said so, and the copy is created', async () => {
+    const name = `cp-card-many-${run}`;
+    const hyperparameters = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`h${String(i).padStart(2, '0')}`, String(i)]));
+    const card = applyCardPatch(CARD, { training: { ...CARD.training, hyperparameters } });
+    const created = await workflows.catalog.registerVersion(alice, { registry: 'local', name, source: 's3://team-a/many/1', card, metrics: { auc: 0.7 } });
+    const copied = await workflows.copies.copyVersion(alice, { from: { registry: 'local', name, version: created.version }, to: { registry: 'sagemaker' } });
+    expect(copied.status).toBe(CopyStatus.CREATED);
+    const droppedCard = copied.dropped.filter((c) => c.field === 'card').map((c) => c.key!);
+    expect(droppedCard.length).toBeGreaterThan(0);
+    const [copy] = await registries.get('sagemaker').getVersions([{ name, version: copied.version!.version }]);
+    const arrived = cardEntries(copy!.card!);
+    // Every card field is on the copy or reported dropped, never both, never neither.
+    for (const key of Object.keys(cardEntries(card))) expect(Object.hasOwn(arrived, key) !== droppedCard.includes(key), key).toBe(true);
   });
 
   it('strict refuses instead of transforming, naming each field, and creates nothing', async () => {

@@ -285,7 +285,7 @@ export type DeploymentInput = {
 /** A value a copy could not carry as it was: transformed (to is set) or dropped (to is null), and why */
 export type FieldChange = {
   __typename?: 'FieldChange';
-  /** tag, metric, param, description, source, runId or signature */
+  /** tag, metric, param, description, source, runId, signature or card */
   field: Scalars['String']['output'];
   from?: Maybe<Scalars['String']['output']>;
   /** The tag, metric or param key */

@@ -28,7 +28,7 @@ export class ModelSourceInput {
 
 @ObjectType('FieldChange', { description: 'A value a copy could not carry as it was: transformed (to is set) or dropped (to is null), and why' })
 export class FieldChangeType {
-  @Field(() => String, { description: 'tag, metric, param, description, source, runId or signature' }) field!: string;
+  @Field(() => String, { description: 'tag, metric, param, description, source, runId, signature or card' }) field!: string;
   @Field(() => String, { nullable: true, description: 'The tag, metric or param key' }) key!: string | null;
   @Field(() => String, { nullable: true }) from!: string | null;
   @Field(() => String, { nullable: true }) to!: string | null;
