@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
-import { ViewerDocument, session } from './api.ts';
+import { ApiError, ViewerDocument, session } from './api.ts';
 import { ErrorBox } from './components.tsx';
 import { useQuery } from './hooks.ts';
-import { href, useRoute, type Route } from './router.ts';
+import { BAD_LINK, href, useRoute, type Route } from './router.ts';
 import { ApprovalsPage } from './pages/approvals.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { ComparePage } from './pages/compare.tsx';
@@ -51,6 +51,7 @@ function page(route: Route) {
     case 'rollback': return <RollbackPage registry={registry} name={name} />;
     case 'approvals': return <ApprovalsPage route={route} />;
     case 'audit': return <AuditPage route={route} />;
+    case BAD_LINK: return <ErrorBox error={new ApiError(`This link is malformed: '${route.params[0]}' has a % that is not a valid escape. Open the model from the Models page.`, 'BAD_LINK', null, null, null)} />;
     default: return <RegistriesPage />;
   }
 }

@@ -7,10 +7,18 @@ export interface Route {
   query: URLSearchParams;
 }
 
+/** The page a link with a malformed escape (`%E0%A4%A`) opens: it says so instead of throwing. */
+export const BAD_LINK = 'bad-link';
+
 export function parseRoute(hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
-  const [page = 'registries', ...params] = path.split('/').filter(Boolean).map(decodeURIComponent);
-  return { page, params, query: new URLSearchParams(search) };
+  const parts = path.split('/').filter(Boolean);
+  try {
+    const [page = 'registries', ...params] = parts.map(decodeURIComponent);
+    return { page, params, query: new URLSearchParams(search) };
+  } catch {
+    return { page: BAD_LINK, params: [path], query: new URLSearchParams() };
+  }
 }
 
 export const href = (page: string, params: string[] = [], query?: Record<string, string>): string => {
