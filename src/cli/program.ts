@@ -8,6 +8,7 @@ import * as p from './parse.ts';
 import * as story from './story.ts';
 import * as ev from './events.ts';
 import * as copyCommands from './copy.ts';
+import * as cardCommands from './card.ts';
 
 export interface Io {
   env: NodeJS.ProcessEnv;
@@ -97,7 +98,29 @@ export function buildProgram(io: Io, version: string, state: { exitCode: number 
     .option('--param <key=value>', 'a parameter (repeatable)', p.pair)
     .option('--signature <file>', 'JSON file: {"inputs": [{"name","type"}], "outputs": […]}')
     .option('--bump <part>', 'semantic version bump: major, minor, patch', p.bump)
+    .option('--card <file>', 'JSON file: the model card, {"training": {…}, "dependencies": [{"name","version"}], "deployment": {…}}')
     .action(act((ctx, _a, o) => story.register(ctx, o as never)));
+
+  const card = cmd(program, 'card', "a version's model card: training, dependencies, deployment, lineage");
+  version_(model(cmd(card, 'show', 'print the card (field and value), or its Markdown with --markdown')))
+    .option('--markdown', 'the card rendered as Markdown (the description layout)')
+    .action(act((ctx, _a, o) => cardCommands.show(ctx, o as never)));
+  version_(model(cmd(card, 'set', 'change the fields given, keep the rest (or replace sections from --file); audited; UNSUPPORTED on Vertex')))
+    .option('--file <file>', 'JSON file: a CardInput whose sections replace the stored sections')
+    .option('--framework <name>', 'training framework (sklearn, pytorch, …)')
+    .option('--algorithm <name>', 'training algorithm')
+    .option('--training-data <uri>', 'where the training data is')
+    .option('--data-version <version>', 'the training data version')
+    .option('--code-version <commit>', 'the code that trained it (a git commit)')
+    .option('--hyperparameter <key=value>', 'a hyperparameter (repeatable)', p.pair)
+    .option('--dependency <name=version>', 'a dependency and its version (repeatable)', p.pair)
+    .option('--serving-framework <name>', 'serving framework')
+    .option('--endpoint <url>', 'where it is served')
+    .option('--latency-p99-ms <ms>', 'measured p99 latency', p.nonNegative)
+    .option('--throughput-rps <rps>', 'measured throughput', p.nonNegative)
+    .option('--parent-version <uri>', 'the version it was fine-tuned or copied from (registry:models:/name/3)')
+    .option('--idempotency-key <key>', 'a retry with the same key returns the first result')
+    .action(act((ctx, _a, o) => cardCommands.set(ctx, o as never)));
   model(cmd(program, 'describe', "set a model's description, or a version's with --model-version"))
     .argument('<text>', 'the description')
     .option(VERSION_OPTION, 'describe this version instead of the model')

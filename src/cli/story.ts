@@ -14,6 +14,7 @@ import {
   UpdateModelDocument,
   UpdateVersionDocument,
   type ApprovalStatus,
+  type CardInput,
   type ListModelsQuery,
   type ListVersionsQuery,
   type SemverBump,
@@ -36,7 +37,7 @@ export type Pairs = [string, string][];
 
 export async function register(
   ctx: CommandContext,
-  o: Target & { source?: string; runId?: string; description?: string; tag?: Pairs; metric?: Pairs; param?: Pairs; signature?: string; bump?: SemverBump },
+  o: Target & { source?: string; runId?: string; description?: string; tag?: Pairs; metric?: Pairs; param?: Pairs; signature?: string; bump?: SemverBump; card?: string },
 ): Promise<number> {
   const data = await ctx.client.request(RegisterVersionDocument, {
     registry: o.registry ?? null,
@@ -49,20 +50,27 @@ export async function register(
     params: o.param?.map(([key, value]) => ({ key, value })) ?? null,
     signature: o.signature === undefined ? null : readSignature(o.signature),
     bump: o.bump ?? null,
+    card: o.card === undefined ? null : readJsonObject<CardInput>('--card', o.card),
   });
   const v = data.registerVersion;
   emit(ctx, data, () => ctx.print(`Registered ${v.name} version ${v.version}${v.semver ? ` (${v.semver})` : ''}: ${v.uri}`));
   return EXIT.OK;
 }
 
-function readSignature(path: string): SignatureInput {
+/** A JSON object from a file named by `option`; the gateway checks its fields and names a wrong one. */
+export function readJsonObject<T>(option: string, path: string): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new UsageError(`--signature: cannot read JSON from '${path}': ${(error as Error).message}`);
+    throw new UsageError(`${option}: cannot read JSON from '${path}': ${(error as Error).message}`);
   }
-  const s = parsed as Partial<SignatureInput> | null;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${option} must hold a JSON object`);
+  return parsed as T;
+}
+
+function readSignature(path: string): SignatureInput {
+  const s = readJsonObject<Partial<SignatureInput>>('--signature', path);
   if (!s || !Array.isArray(s.inputs) || !Array.isArray(s.outputs)) throw new UsageError('--signature must hold {"inputs": [{"name", "type"}…], "outputs": […]}');
   return { inputs: s.inputs, outputs: s.outputs };
 }

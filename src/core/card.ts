@@ -63,6 +63,40 @@ export function applyCardPatch(card: ModelCard | null | undefined, patch: CardPa
   };
 }
 
+/**
+ * A field-level edit: each field the patch holds (not null) replaces the stored one, the others
+ * stay; hyperparameters merge by name, dependencies by name (any case). Nothing is cleared.
+ */
+export function mergeCardPatch(card: ModelCard | null | undefined, patch: CardPatch): ModelCard {
+  const base = card ?? emptyCard();
+  const pick = <T>(next: T | null | undefined, stored: T): T => (next === null || next === undefined ? stored : next);
+  const training = patch.training;
+  const deployment = patch.deployment;
+  const given = new Set((patch.dependencies ?? []).map((d) => d.name.toLowerCase()));
+  return {
+    training: training
+      ? {
+          framework: pick(training.framework, base.training.framework),
+          algorithm: pick(training.algorithm, base.training.algorithm),
+          hyperparameters: Object.assign(emptyRecord<string>(), base.training.hyperparameters, training.hyperparameters),
+          trainingData: pick(training.trainingData, base.training.trainingData),
+          dataVersion: pick(training.dataVersion, base.training.dataVersion),
+          codeVersion: pick(training.codeVersion, base.training.codeVersion),
+        }
+      : base.training,
+    dependencies: [...base.dependencies.filter((d) => !given.has(d.name.toLowerCase())), ...(patch.dependencies ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
+    deployment: deployment
+      ? {
+          servingFramework: pick(deployment.servingFramework, base.deployment.servingFramework),
+          endpoint: pick(deployment.endpoint, base.deployment.endpoint),
+          latencyP99Ms: pick(deployment.latencyP99Ms, base.deployment.latencyP99Ms),
+          throughputRps: pick(deployment.throughputRps, base.deployment.throughputRps),
+        }
+      : base.deployment,
+    parentVersion: pick(patch.parentVersion, base.parentVersion),
+  };
+}
+
 /** True when the card holds nothing: backends then store nothing. */
 export const isEmptyCard = (card: ModelCard | null | undefined): boolean => !card || Object.keys(cardEntries(card)).length === 0;
 

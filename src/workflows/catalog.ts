@@ -1,4 +1,4 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, checkCard, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -105,12 +105,16 @@ export class Catalog {
     });
   }
 
-  /** Edits a version's card: each section given replaces that section, the others stay; audited, idempotent with a key. */
-  updateCard(caller: Caller, request: Target & { version: string; card: CardPatch; idempotencyKey?: string | null }): Promise<ModelVersion> {
+  /**
+   * Edits a version's card: each section given replaces that section, the others stay; with
+   * `merge`, each field given replaces that field (read and written under the model's lock, so
+   * concurrent merges of different fields both land). Audited, idempotent with a key.
+   */
+  updateCard(caller: Caller, request: Target & { version: string; card: CardPatch; merge?: boolean; idempotencyKey?: string | null }): Promise<ModelVersion> {
     const registry = this.registries.get(request.registry);
     const key = { name: request.name, version: request.version };
     return this.commands.run(caller, {
-      action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'], input: { card: request.card },
+      action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'], input: { card: request.card, merge: Boolean(request.merge) },
       idempotencyKey: request.idempotencyKey,
       // Every section given is checked before anything is read.
       validate: () => checkCard(applyCardPatch(null, request.card)),
@@ -118,8 +122,11 @@ export class Catalog {
         const [current] = await registry.getVersions([key]);
         if (!current) throw versionNotFound(key);
         step.before({ card: current.card ?? null });
+        const card = request.merge ? mergeCardPatch(current.card, request.card) : applyCardPatch(current.card, request.card);
+        // A merge can outgrow the card's bounds (more than 100 dependencies) though each part was fine.
+        if (request.merge) checkCard(card);
         await step.intend({ kind: 'observe' });
-        return registry.updateCard(key, applyCardPatch(current.card, request.card));
+        return registry.updateCard(key, card);
       },
       after: (updated) => ({ card: updated.card ?? null }),
       revive: (stored) => reviveDates(stored) as ModelVersion,

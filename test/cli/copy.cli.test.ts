@@ -1,25 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
-import { buildProgram } from '../../src/cli/program.ts';
-import { reportError } from '../../src/cli/exit.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
-
-/** Runs `modelgate ARGS` in this process; `tty` gives it a terminal status line like main.ts does on a TTY. */
-async function modelgate(url: string, args: string[], tty = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const frames: (string | null)[] = [];
-  const state = { exitCode: 0 };
-  const io = { env: { MODELGATE_URL: url }, out: (s: string) => out.push(s), err: (s: string) => err.push(s), ...(tty ? { progress: (line: string | null) => frames.push(line) } : {}) };
-  const program = buildProgram(io, 'test', state, args.includes('--json'));
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (error) {
-    state.exitCode = reportError(error, args.includes('--json'), io.err);
-  }
-  return { code: state.exitCode, out, err, frames };
-}
+import { modelgate } from './support/in-process.ts';
 
 describe('modelgate copy and modelgate migrate', () => {
   let test: TestGateway;

@@ -164,6 +164,31 @@ describe('the model card over GraphQL', () => {
     expect(read.card.dependencies).toEqual([{ name: 'numpy', version: '1.26.0' }]);
   });
 
+  it('merge changes only the fields given: concurrent merges of fields in one section all land; dependencies merge by name', async () => {
+    const { registerVersion } = await client.request(RegisterVersionDocument, { name: 'CardMerge', card: CARD });
+    const version = registerVersion.version;
+    await Promise.all([
+      client.request(UpdateCardDocument, { name: 'CardMerge', version, merge: true, card: { training: { codeVersion: '9f2c1e7' } } }),
+      client.request(UpdateCardDocument, { name: 'CardMerge', version, merge: true, card: { training: { dataVersion: 'v3', hyperparameters: [{ key: 'max_depth', value: '8' }] } } }),
+      client.request(UpdateCardDocument, { name: 'CardMerge', version, merge: true, card: { dependencies: [{ name: 'SKLEARN', version: '1.3.0' }, { name: 'numpy', version: '1.26.0' }] } }),
+      client.request(UpdateCardDocument, { name: 'CardMerge', version, merge: true, card: { deployment: { endpoint: 'https://serve/churn' } } }),
+    ]);
+    const card = (await client.request(GetVersionCardDocument, { name: 'CardMerge', version })).modelVersion!.card;
+    expect(card.training).toEqual({
+      framework: 'sklearn', algorithm: 'RandomForest', trainingData: 's3://d/q1', dataVersion: 'v3', codeVersion: '9f2c1e7',
+      hyperparameters: [{ key: 'max_depth', value: '8' }, { key: 'n_estimators', value: '100' }],
+    });
+    expect(card.dependencies).toEqual([{ name: 'numpy', version: '1.26.0' }, { name: 'pandas', version: '2.0.3' }, { name: 'SKLEARN', version: '1.3.0' }]);
+    expect(card.deployment).toEqual({ servingFramework: 'mlserver', endpoint: 'https://serve/churn', latencyP99Ms: 45, throughputRps: null });
+
+    // Each merge is fine alone, but together they would pass the card's 100 dependencies: refused, nothing changes.
+    const many = (from: number) => Array.from({ length: 60 }, (_, i) => ({ name: `dep${from + i}`, version: '1' }));
+    await client.request(UpdateCardDocument, { name: 'CardMerge', version, merge: true, card: { dependencies: many(0) } });
+    const error = await expectGatewayCode(client.request(UpdateCardDocument, { name: 'CardMerge', version, merge: true, card: { dependencies: many(60) } }), 'INVALID_INPUT');
+    expect(error.message).toContain('100 dependencies');
+    expect((await client.request(GetVersionCardDocument, { name: 'CardMerge', version })).modelVersion!.card.dependencies).toHaveLength(63);
+  });
+
   it('finds the best version by a metric kept only in tags', async () => {
     for (const auc of ['0.81', '0.93', '0.88']) await client.request(RegisterVersionDocument, { name: 'CardBest', tags: [{ key: 'metric_auc', value: auc }] });
     const best = (await client.request(BestVersionDocument, { name: 'CardBest', metric: 'auc' })).bestVersion!;

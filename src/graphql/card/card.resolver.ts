@@ -12,6 +12,8 @@ import { CardFormat, CardInput, ModelCardType } from './card.type.ts';
 @ArgsType()
 export class UpdateCardArgs extends VersionRefArgs {
   @Field(() => CardInput) card!: CardInput;
+  @Field(() => Boolean, { defaultValue: false, description: 'Change only the fields given (not null): hyperparameters and dependencies merge by name, nothing is cleared. Default: each section given replaces that section' })
+  merge!: boolean;
   @Field(() => String, { nullable: true, description: 'A repeated call with the same key and arguments returns the first result and changes nothing' })
   idempotencyKey?: string | null;
 }
@@ -75,9 +77,9 @@ export class CardResolver {
     return toCardType(readCard(await wholeVersion(version, ctx)));
   }
 
-  @Mutation(() => ModelVersionType, { description: 'Edits a version\'s card: each section given replaces that section; UNSUPPORTED where the registry keeps the card as registered (Vertex)' })
+  @Mutation(() => ModelVersionType, { description: 'Edits a version\'s card: each section given replaces that section (with merge: each field given); UNSUPPORTED where the registry keeps the card as registered (Vertex)' })
   updateCard(@Args(() => UpdateCardArgs) args: UpdateCardArgs, @Ctx() ctx: GatewayContext) {
-    return ctx.catalog.updateCard(ctx.caller, { registry: args.registry, name: args.name, version: args.version, card: toCardPatch(args.card), idempotencyKey: args.idempotencyKey ?? null });
+    return ctx.catalog.updateCard(ctx.caller, { registry: args.registry, name: args.name, version: args.version, card: toCardPatch(args.card), merge: args.merge, idempotencyKey: args.idempotencyKey ?? null });
   }
 
   @Query(() => String, { nullable: true, complexity: backendCall, description: 'The card rendered for READMEs and the console (Markdown); null when the version does not exist' })
