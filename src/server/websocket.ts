@@ -12,6 +12,7 @@ import { queryLimitRefusal, type QueryLimits } from '../graphql/limits.ts';
 import type { Principal } from '../graphql/access.ts';
 import type { Authenticator } from './authenticate.ts';
 import { hostRefusal, originRefusal } from './http.ts';
+import { SharedExecution } from './shared-execution.ts';
 
 /*
  * graphql-ws and type-graphql load graphql through Node's resolution (its CommonJS build); under
@@ -71,6 +72,10 @@ export function attachWebSocket(options: WebSocketOptions) {
   };
   options.httpServer.on('upgrade', onUpgrade);
 
+  // A registry event is identified by its audit hash: the same event executes to the same result for a whole group.
+  const shared = new SharedExecution(graphql, (event) => (typeof (event as { id?: unknown })?.id === 'string' ? (event as { id: string }).id : null));
+  const measured = new WeakMap();
+
   const cleanup = useServer<Record<string, unknown>, Extra>(
     {
       // graphql-ws's default (3 s) closes slow but legitimate clients on a loaded host.
@@ -90,14 +95,17 @@ export function attachWebSocket(options: WebSocketOptions) {
         if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
           return [refusal(`At most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`, ErrorCode.INVALID_INPUT, { reason: 'TOO_MANY_SUBSCRIPTIONS' })];
         }
-        let document;
+        let checked;
         try {
-          document = graphql.parse(payload.query, { maxTokens: options.limits.maxTokens });
+          checked = shared.document(payload.query, () => {
+            const document = graphql.parse(payload.query, { maxTokens: options.limits.maxTokens });
+            return { document, errors: graphql.validate(options.schema, document) };
+          });
         } catch (error) {
           return [refusal((error as Error).message, ErrorCode.INVALID_INPUT, { reason: 'GRAPHQL_PARSE_FAILED' })];
         }
-        const invalid = graphql.validate(options.schema, document);
-        if (invalid.length) return invalid.map((e) => refusal(e.message, ErrorCode.INVALID_INPUT, { reason: 'GRAPHQL_VALIDATION_FAILED' }));
+        const { document } = checked;
+        if (checked.errors.length) return checked.errors.map((e) => refusal(e.message, ErrorCode.INVALID_INPUT, { reason: 'GRAPHQL_VALIDATION_FAILED' }));
         const operation = graphql.getOperationAST(document, payload.operationName);
         if (!operation) return [refusal('Name the operation to run (operationName)', ErrorCode.INVALID_INPUT)];
         if (operation.operation !== 'subscription') {
@@ -108,18 +116,16 @@ export function attachWebSocket(options: WebSocketOptions) {
           const flawed = unstorableText(value, `$${name}`);
           if (flawed) return [refusal(`Argument ${flawed.path} ${describeFlaw(flawed.flaw)}; nothing was run`, ErrorCode.INVALID_INPUT, { reason: flawed.flaw, details: { argument: flawed.path } })];
         }
-        const limit = queryLimitRefusal(options.schema, options.limits, document, operation, variables, { registryCount: services.registries.list().length });
+        const limit = queryLimitRefusal(options.schema, options.limits, document, operation, variables, { registryCount: services.registries.list().length }, measured);
         if (limit) return [refusal(limit.message, ErrorCode.INVALID_INPUT, { reason: limit.reason, details: limit.details })];
         const principal = ctx.extra.principal!;
         const requestId = `ws-${id}`;
-        return {
-          schema: options.schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: variables,
-          contextValue: createContext(services, requestId, log.child({ requestId, principal: principal.id }), principal),
-        };
+        const contextValue = createContext(services, requestId, log.child({ requestId, principal: principal.id }), principal);
+        shared.join(contextValue, { principal, query: payload.query, operationName: payload.operationName, variables });
+        return { schema: options.schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
       },
+      // Each event is executed once per group of alike subscriptions; who gets which event is still decided per subscriber.
+      subscribe: (args) => shared.subscribe(args),
       // Errors speak our enum, as over HTTP: expected ones keep their message, anything else is masked.
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
