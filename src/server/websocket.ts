@@ -112,6 +112,9 @@ export function attachWebSocket(options: WebSocketOptions) {
           return [refusal('Only subscriptions run over WebSocket; send queries and mutations over HTTP POST', ErrorCode.INVALID_INPUT, { reason: 'NOT_A_SUBSCRIPTION' })];
         }
         const variables = payload.variables ?? {};
+        // Coerced here, not at execution, so a variable of the wrong type is a coded refusal rather than a masked error.
+        const coerced = graphql.getVariableValues(options.schema, operation.variableDefinitions ?? [], variables, { maxErrors: 10 });
+        if (coerced.errors) return coerced.errors.map((e) => refusal(e.message, ErrorCode.INVALID_INPUT, { reason: 'BAD_VARIABLE' }));
         for (const [name, value] of Object.entries(variables)) {
           const flawed = unstorableText(value, `$${name}`);
           if (flawed) return [refusal(`Argument ${flawed.path} ${describeFlaw(flawed.flaw)}; nothing was run`, ErrorCode.INVALID_INPUT, { reason: flawed.flaw, details: { argument: flawed.path } })];
