@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, unstorableText, describeFlaw, isRegistryError } from '../core/index.ts';
 import { createContext, type GatewayServices } from '../graphql/context.ts';
 import { formatError } from '../graphql/errors.ts';
@@ -23,6 +23,11 @@ const graphql = createRequire(import.meta.url)('graphql') as typeof import('grap
 
 /** Subscriptions one connection may hold at once. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
+
+/** Every connection is pinged this often; one that has not answered the previous ping by then is too slow. */
+export const PING_INTERVAL_MS = 12_000;
+/** The close code a consumer gets when it stopped reading (1008: policy violation); resume with `after`. */
+export const SLOW_CONSUMER_CLOSE = 1008;
 
 export interface WebSocketOptions {
   httpServer: Server;
@@ -71,6 +76,29 @@ export function attachWebSocket(options: WebSocketOptions) {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
   options.httpServer.on('upgrade', onUpgrade);
+
+  /*
+   * A consumer that stops reading holds at most: its sockets' kernel buffers, one message in
+   * flight per subscription (graphql-ws awaits each send) and 1,000 buffered events per
+   * subscription. It is closed once it misses a ping: told why with a close frame (it reads it
+   * when it reads again), cut a second later if it does not answer the close.
+   */
+  const awaitingPong = new WeakSet<WebSocket>();
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (ws.readyState !== ws.OPEN) continue;
+      if (awaitingPong.has(ws)) {
+        log.warn({ bufferedBytes: ws.bufferedAmount }, 'websocket consumer too slow: no answer to a ping; closing');
+        ws.close(SLOW_CONSUMER_CLOSE, `Too slow: no answer to a ping within ${PING_INTERVAL_MS / 1000} s; reconnect and resume with after`);
+        setTimeout(() => ws.terminate(), 1_000).unref();
+        continue;
+      }
+      awaitingPong.add(ws);
+      ws.ping();
+    }
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+  wss.on('connection', (ws: WebSocket) => ws.on('pong', () => awaitingPong.delete(ws)));
 
   // A registry event is identified by its audit hash: the same event executes to the same result for a whole group.
   const shared = new SharedExecution(graphql, (event) => (typeof (event as { id?: unknown })?.id === 'string' ? (event as { id: string }).id : null));
@@ -135,6 +163,8 @@ export function attachWebSocket(options: WebSocketOptions) {
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wss,
+    // Our own keep-alive above closes a slow consumer with a code; graphql-ws's would only cut it.
+    0,
   );
 
   return {
@@ -145,6 +175,7 @@ export function attachWebSocket(options: WebSocketOptions) {
     /** Closes every connection (1001 going away) and stops accepting new ones. */
     async close(): Promise<void> {
       options.httpServer.off('upgrade', onUpgrade);
+      clearInterval(pinger);
       const clients = [...wss.clients];
       // Each client is told 1001 (going away); one that does not answer the close is cut after a second.
       await cleanup.dispose();

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+// After the gateway's support module, which loads reflect-metadata first.
+import { PING_INTERVAL_MS, SLOW_CONSUMER_CLOSE } from '../../src/server/websocket.ts';
+import { scaled } from '../support/time-scale.ts';
 import { subscribe, subscriptionError, wsClient } from './support.ts';
 
 const sha = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -145,4 +149,24 @@ describe('registryEvents against a hostile ordinary user', () => {
     raw.send({ type: 'subscribe', id: '5', payload: { query: 'subscription { registryEvents { seq } }' } });
     expect((await raw.closed())?.code).toBe(4409);
   });
+
+  it('closes a consumer that stops reading with a clear code once it misses a ping', async () => {
+    const raw = await rawSocket(test.url);
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${SCOPED}` } });
+    await raw.until((m) => m.type === 'connection_ack');
+    raw.send({ type: 'subscribe', id: 'slow', payload: { query: 'subscription { registryEvents { seq model } }' } });
+    await new Promise((r) => setTimeout(r, 300));
+    // The client stops reading its TCP socket: pings, events and everything else pile up unread.
+    const tcp = (raw.socket as unknown as { _socket: Socket })._socket;
+    tcp.pause();
+    for (let i = 0; i < 5; i++) await register('TeamASlow');
+    await new Promise((r) => setTimeout(r, 2 * PING_INTERVAL_MS + 2_000));
+    tcp.resume();
+    const closed = await raw.closed();
+    expect(closed?.code).toBe(SLOW_CONSUMER_CLOSE);
+    expect(closed?.reason).toMatch(/Too slow.*after/);
+    // What it did receive is in order; the rest it resumes with after.
+    const seqs = raw.messages.filter((m) => m.type === 'next').map((m) => (m.payload as { data: { registryEvents: { seq: number } } }).data.registryEvents.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  }, scaled(60_000));
 });
