@@ -7,6 +7,8 @@ type GraphQLModule = typeof import('graphql');
 const RESULTS_KEPT = 2_048;
 /** Parsed and validated subscription documents kept per query text (a reconnecting fleet sends a handful of texts). */
 const DOCUMENTS_KEPT = 64;
+/** Only texts this short are kept: real subscriptions are small, and 64 huge documents would be a lot of memory. */
+const DOCUMENT_KEPT_MAX_CHARS = 8_192;
 
 /** The parts of a subscription that decide what an event executes to; subscribers alike in all of them share results. */
 export interface SubscriptionGroup {
@@ -42,6 +44,7 @@ export class SharedExecution {
     let known = this.documents.get(query);
     if (!known) {
       known = parseAndValidate();
+      if (query.length > DOCUMENT_KEPT_MAX_CHARS) return known;
       this.documents.set(query, known);
       if (this.documents.size > DOCUMENTS_KEPT) this.documents.delete(this.documents.keys().next().value!);
     }
