@@ -3,8 +3,8 @@ import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError } from 
 
 type GraphQLModule = typeof import('graphql');
 
-/** Executed events kept for reuse; a subscriber that finds its entry gone executes the event itself. */
-const RESULTS_KEPT = 2_048;
+/** Executed events kept per group (the newest); a subscriber further behind executes its event itself. */
+const RESULTS_KEPT_PER_GROUP = 4;
 /** Parsed and validated subscription documents kept per query text (a reconnecting fleet sends a handful of texts). */
 const DOCUMENTS_KEPT = 64;
 /** Only texts this short are kept: real subscriptions are small, and 64 huge documents would be a lot of memory. */
@@ -29,7 +29,8 @@ export const groupKey = (group: SubscriptionGroup): string =>
  * identity (an audit event's hash: immutable), so the result is the one its own execution would give.
  */
 export class SharedExecution {
-  private readonly results = new Map<string, ExecutionResult | Promise<ExecutionResult>>();
+  /** Per live group: how many streams it has and its newest results; a group goes with its last stream. */
+  private readonly live = new Map<string, { streams: number; results: Map<string, ExecutionResult | Promise<ExecutionResult>> }>();
   private readonly groups = new WeakMap<object, string>();
   private readonly documents = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[] }>();
 
@@ -61,8 +62,16 @@ export class SharedExecution {
     const source = await this.graphql.createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
     const events = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    const group = this.groups.get(args.contextValue as object) ?? null;
+    const key = this.groups.get(args.contextValue as object);
+    const group = key === undefined ? null : this.enter(key);
+    let left = false;
+    const leave = () => {
+      if (left || key === undefined) return;
+      left = true;
+      if (--group!.streams === 0) this.live.delete(key);
+    };
     const stop = async () => {
+      leave();
       await events.return?.();
       return { done: true, value: undefined } as const;
     };
@@ -70,8 +79,11 @@ export class SharedExecution {
       [Symbol.asyncIterator]: () => stream,
       next: async () => {
         const step = await events.next();
-        if (step.done) return { done: true, value: undefined };
-        return { done: false, value: await this.execute(args, group, step.value) };
+        if (step.done) {
+          leave();
+          return { done: true, value: undefined };
+        }
+        return { done: false, value: await this.execute(args, group?.results ?? null, step.value) };
       },
       return: stop,
       throw: async (error: unknown) => {
@@ -82,15 +94,26 @@ export class SharedExecution {
     return stream;
   }
 
-  private execute(args: ExecutionArgs, group: string | null, event: unknown): ExecutionResult | Promise<ExecutionResult> {
-    const id = group === null ? null : this.eventKey(event);
+  private enter(key: string) {
+    let group = this.live.get(key);
+    if (!group) this.live.set(key, (group = { streams: 0, results: new Map() }));
+    group.streams++;
+    return group;
+  }
+
+  /** Live groups, for tests: each holds at most a few results, and goes when its last stream ends. */
+  get groupCount(): number {
+    return this.live.size;
+  }
+
+  private execute(args: ExecutionArgs, results: Map<string, ExecutionResult | Promise<ExecutionResult>> | null, event: unknown): ExecutionResult | Promise<ExecutionResult> {
+    const id = results === null ? null : this.eventKey(event);
     if (id === null) return this.graphql.execute({ ...args, rootValue: event });
-    const key = `${id}\u0000${group}`;
-    let result = this.results.get(key);
+    let result = results!.get(id);
     if (result === undefined) {
       result = this.graphql.execute({ ...args, rootValue: event });
-      this.results.set(key, result);
-      if (this.results.size > RESULTS_KEPT) this.results.delete(this.results.keys().next().value!);
+      results!.set(id, result);
+      if (results!.size > RESULTS_KEPT_PER_GROUP) results!.delete(results!.keys().next().value!);
     }
     return result;
   }

@@ -72,6 +72,20 @@ describe('SharedExecution', () => {
     expect(first).toEqual([{ events: { id: 'e1', model: 'A1' } }, { events: { id: 'e2', model: 'B2' } }]);
     expect(second).toEqual([{ events: { id: 'e1', model: 'A1' } }]);
     expect(executed).toEqual(['e1', 'e2']);
+    // The group and the results it kept go with its last stream.
+    expect(shared.groupCount).toBe(0);
+  });
+
+  it('keeps a group while one of its streams lives, and drops it when that stream is closed early', async () => {
+    const { schema } = schemaCountingExecutions();
+    const shared = new SharedExecution(graphql, (event) => (event as Event).id);
+    const contextValue = { source: [one, two] };
+    shared.join(contextValue, { principal: bob, query: QUERY, operationName: null, variables: {} });
+    const stream = (await shared.subscribe({ schema, document: graphql.parse(QUERY), contextValue })) as AsyncIterableIterator<unknown>;
+    await stream.next();
+    expect(shared.groupCount).toBe(1);
+    await stream.return!();
+    expect(shared.groupCount).toBe(0);
   });
 
   it('executes separately for different variables or a different principal, each getting its own result', async () => {
