@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { graphql, startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
-import { isolatedPostgres } from '../support/postgres.ts';
+import { POSTGRES_URL, isolatedPostgres } from '../support/postgres.ts';
 import { subscribe, wsClient } from './support.ts';
 
 describe('events across gateway processes on one PostgreSQL store', () => {
@@ -57,6 +58,43 @@ describe('events across gateway processes on one PostgreSQL store', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(back.events).toHaveLength(3);
     back.stop();
+  });
+
+  it('a killed LISTEN session is reopened; events written while it was down still reach subscribers, none missed or repeated', async () => {
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    const schema = new URL(database.url).searchParams.get('options')!.replace('-c search_path=', '');
+    const listeners = async () =>
+      (await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "modelgate_audit:${schema}"`])).rows.map((r) => r.pid);
+    try {
+      const stream = subscribe(wsClient(b.url));
+      await new Promise((r) => setTimeout(r, 500));
+      const killed = await listeners();
+      expect(killed).toHaveLength(2); // one LISTEN session per gateway process
+      await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [killed]);
+      // Written at once, while neither process is listening (each waits a second before it connects again).
+      await mutate(a.url, 'mutation { registerVersion(name: "Relisten") { version } }');
+      await mutate(b.url, 'mutation { registerVersion(name: "Relisten") { version } }');
+      const reopened = await (async () => {
+        for (let i = 0; i < 100; i++) {
+          const now = await listeners();
+          if (now.length === 2 && now.every((pid) => !killed.includes(pid))) return now;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return listeners();
+      })();
+      expect(reopened).toHaveLength(2);
+      // Read on reconnecting (the log is the source), before any new notification arrives.
+      expect((await stream.until(2)).map((e) => e.version)).toEqual(['1', '2']);
+      // And notifications flow again on the new session.
+      await mutate(a.url, 'mutation { registerVersion(name: "Relisten") { version } }');
+      expect((await stream.until(3)).map((e) => e.version)).toEqual(['1', '2', '3']);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(stream.events).toHaveLength(3);
+      stream.stop();
+    } finally {
+      await admin.end();
+    }
   });
 
   it('elects one leader per role across processes; the role passes on when its holder goes', async () => {

@@ -84,6 +84,32 @@ describe('registryEvents over graphql-ws (embedded store)', () => {
     for (const s of [everything, mine, onlyStages, resumed, replay]) s.stop();
   });
 
+  it('subscribers alike share an execution yet each gets exactly its own events (grants, variables, after)', async () => {
+    const adminSocket = wsClient(test.url, { key: ADMIN });
+    const scopedSocket = wsClient(test.url, { key: SCOPED });
+    // The same document and variables under two principals, twice each; and per-model variables on one socket.
+    const adminAll = [subscribe(adminSocket), subscribe(adminSocket)];
+    const scopedAll = [subscribe(scopedSocket), subscribe(scopedSocket)];
+    const adminSecret = subscribe(adminSocket, { name: 'GroupSecret' });
+    const adminMine = subscribe(adminSocket, { name: 'TeamAGroup' });
+    await new Promise((r) => setTimeout(r, 500));
+    const start = (await mutate('{ auditLog(first: 200) { seq } }')).auditLog.at(-1)?.seq ?? 0;
+    // Resumed from the log: its events are executed in the same groups as the live ones.
+    const scopedResumed = subscribe(wsClient(test.url, { key: SCOPED }), { after: start });
+    for (let i = 0; i < 3; i++) {
+      await register('TeamAGroup');
+      await register('GroupSecret');
+    }
+    const models = (s: { events: StreamedEvent[] }) => s.events.map((e) => `${e.model}/${e.version}`);
+    for (const s of adminAll) expect(models({ events: await s.until(6) })).toEqual(['TeamAGroup/1', 'GroupSecret/1', 'TeamAGroup/2', 'GroupSecret/2', 'TeamAGroup/3', 'GroupSecret/3']);
+    for (const s of [...scopedAll, scopedResumed]) expect(models({ events: await s.until(3) })).toEqual(['TeamAGroup/1', 'TeamAGroup/2', 'TeamAGroup/3']);
+    expect(models({ events: await adminSecret.until(3) })).toEqual(['GroupSecret/1', 'GroupSecret/2', 'GroupSecret/3']);
+    expect(models({ events: await adminMine.until(3) })).toEqual(['TeamAGroup/1', 'TeamAGroup/2', 'TeamAGroup/3']);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const s of [...scopedAll, scopedResumed, adminSecret, adminMine]) expect(s.events).toHaveLength(3);
+    for (const s of [...adminAll, ...scopedAll, scopedResumed, adminSecret, adminMine]) s.stop();
+  });
+
   it('authenticates at connection_init with the same API keys', async () => {
     for (const key of ['not-a-key', undefined]) {
       let code = 0;

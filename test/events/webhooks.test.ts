@@ -10,16 +10,17 @@ import { verifyWebhook } from '../../src/events/webhooks/signature.ts';
 import { resolveConfig } from '../../src/server/config.ts';
 import { startGateway } from '../../src/server/gateway.ts';
 import { postGraphQL } from '../support/gateway.ts';
+import { freePort } from '../support/peers/free-port.ts';
 import { eventually, startReceiver } from './receiver.ts';
 
 const SECRET = 'whsec-test-0123456789';
 process.env.MODELGATE_TEST_WEBHOOK_SECRET = SECRET;
 
 /** A gateway on `dataDir` (kept across restarts) with the given webhooks; its logs are kept. */
-async function gatewayWith(dataDir: string, webhooks: Record<string, unknown>[]) {
+async function gatewayWith(dataDir: string, webhooks: Record<string, unknown>[], port = 0) {
   const logs: string[] = [];
   const sink = new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) });
-  const config = resolveConfig({ server: { port: 0 }, webhooks: webhooks.map((w) => ({ secretEnv: 'MODELGATE_TEST_WEBHOOK_SECRET', ...w })) }, { dataDir });
+  const config = resolveConfig({ server: { port }, webhooks: webhooks.map((w) => ({ secretEnv: 'MODELGATE_TEST_WEBHOOK_SECRET', ...w })) }, { dataDir });
   const adapter = new LocalRegistry({ id: 'local', path: join(dataDir, 'local.db') });
   const gateway = await startGateway(config, { log: pino({ level: 'debug' }, sink), registries: new RegistrySet([enforceInputRules(adapter)], 'local') });
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
@@ -109,6 +110,61 @@ describe('webhooks through the store outbox', () => {
     stops.push(() => second.gateway.stop());
     const delivered = await eventually(() => receiver.delivered(), (d) => d.length === 2);
     expect(delivered.map((e) => [e.type, e.model])).toEqual([['VERSION_REGISTERED', 'Restart'], ['STAGE_CHANGED', 'Restart']]);
+  });
+
+  it('treats a redirect as a failure and never follows it', async () => {
+    const elsewhere = await startReceiver(() => 200);
+    stops.push(elsewhere.stop);
+    const redirecting = await startReceiver(() => 307);
+    stops.push(redirecting.stop);
+    const { gateway, gql } = await gatewayWith(fresh(), [{ id: 'moved', url: redirecting.url, backoffMs: 20, maxAttempts: 2 }]);
+    stops.push(() => gateway.stop());
+    await gql('mutation { registerVersion(name: "Redirected") { version } }');
+    const [dead] = (await eventually(() => gql('{ webhookDeliveries(status: DEAD) { lastStatus lastError attempts } }'), (d) => d.webhookDeliveries.length === 1)).webhookDeliveries;
+    expect(dead).toEqual({ lastStatus: 307, lastError: 'HTTP 307', attempts: 2 });
+    expect(elsewhere.received).toHaveLength(0);
+  });
+
+  it("does not read a receiver's endless answer: the delivery counts on the status alone", async () => {
+    const { createServer } = await import('node:http');
+    let written = 0;
+    let aborted = false;
+    const endless = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 97);
+      const pump = () => {
+        while (!res.destroyed && written < 2 ** 30 && res.write(chunk)) written += chunk.length;
+      };
+      res.on('drain', pump);
+      res.on('close', () => (aborted = written < 2 ** 30));
+      pump();
+    });
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', () => r()));
+    stops.push(() => new Promise((r) => (endless.closeAllConnections(), endless.close(() => r()))));
+    const url = `http://127.0.0.1:${(endless.address() as import('node:net').AddressInfo).port}/hook`;
+    const { gateway, gql } = await gatewayWith(fresh(), [{ id: 'huge', url }]);
+    stops.push(() => gateway.stop());
+    await gql('mutation { registerVersion(name: "Endless") { version } }');
+    await eventually(() => gql('{ webhookDeliveries { status } }'), (d) => d.webhookDeliveries[0]?.status === 'DELIVERED');
+    await eventually(() => aborted, (a) => a);
+    // The gateway hung up long before the gigabyte: it read at most what was in flight.
+    expect(written).toBeLessThan(2 ** 28);
+  });
+
+  it('a webhook pointed at the gateway itself dead-letters without feeding on its own events', async () => {
+    const port = await freePort();
+    const { gateway, gql } = await gatewayWith(fresh(), [{ id: 'self', url: `http://127.0.0.1:${port}/graphql`, backoffMs: 20, maxAttempts: 3 }], port);
+    stops.push(() => gateway.stop());
+    await gql('mutation { registerVersion(name: "Loop") { version } }');
+    const [dead] = (await eventually(() => gql('{ webhookDeliveries(status: DEAD) { lastStatus attempts } }'), (d) => d.webhookDeliveries.length === 1)).webhookDeliveries;
+    expect(dead.attempts).toBe(3);
+    expect(dead.lastStatus).toBeGreaterThanOrEqual(400);
+    await new Promise((r) => setTimeout(r, 300));
+    // Its own requests changed nothing: one registration, one delivery, no new audit events beyond the registration.
+    expect((await gql('{ webhookDeliveries { id } }')).webhookDeliveries).toHaveLength(1);
+    const audit = (await gql('{ auditLog(first: 50) { action result } }')).auditLog as { action: string; result: string }[];
+    expect(audit).toEqual([{ action: 'registerVersion', result: 'INTENT' }, { action: 'registerVersion', result: 'OK' }]);
   });
 
   it('refuses to start when a webhook secret is not in the environment', async () => {
