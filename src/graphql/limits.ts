@@ -15,7 +15,9 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
-import { fieldExtensionsEstimator, simpleEstimator, type ComplexityEstimator, type ComplexityEstimatorArgs } from 'graphql-query-complexity';
+// The CommonJS build: the package's ESM build imports graphql's .mjs files, a second copy of graphql (130 modules, ~150 ms at start-up).
+import complexity from 'graphql-query-complexity/cjs';
+import type { ComplexityEstimator, ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, ErrorCode } from '../core/index.ts';
 import type { GatewayContext } from './context.ts';
 import type { GatewayPricing } from './pricing.ts';
@@ -166,14 +168,14 @@ type PriceArgs = ComplexityEstimatorArgs & GatewayPricing;
 
 /** Declared prices first (`@Field({ complexity })`), then `first`, then list and plain defaults. */
 const estimators: ComplexityEstimator[] = [
-  fieldExtensionsEstimator(),
+  complexity.fieldExtensionsEstimator(),
   ({ field, args, childComplexity }) => {
     if (!field.args.some((arg) => arg.name === 'first')) return undefined;
     const first = typeof args.first === 'number' && args.first >= 1 ? args.first : DEFAULT_PAGE_SIZE;
     return 1 + first * Math.max(childComplexity, 1);
   },
   ({ field, childComplexity }) => (String(field.type).startsWith('[') ? 1 + UNDECLARED_LIST_ITEMS * Math.max(childComplexity, 1) : undefined),
-  simpleEstimator({ defaultComplexity: 1 }),
+  complexity.simpleEstimator({ defaultComplexity: 1 }),
 ];
 
 /**

@@ -32,7 +32,7 @@ import { WebhookAdmin } from '../events/webhooks/admin.ts';
 import { WebhookDispatcher } from '../events/webhooks/dispatcher.ts';
 import { BackendWatcher } from '../events/watcher.ts';
 import { resolveWebhooks } from './webhooks.ts';
-import { attachWebSocket } from './websocket.ts';
+import { attachWebSocketOnDemand } from './websocket-on-demand.ts';
 
 export interface RunningGateway {
   /** http://host:port/graphql */
@@ -151,7 +151,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       introspection: config.server.introspection,
     }),
   );
-  const websocket = attachWebSocket({
+  const websocket = attachWebSocketOnDemand({
     httpServer,
     schema,
     services,
