@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import {
@@ -15,8 +16,6 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
-// The CommonJS build: the package's ESM build imports graphql's .mjs files, a second copy of graphql (130 modules, ~150 ms at start-up).
-import complexity from 'graphql-query-complexity/cjs';
 import type { ComplexityEstimator, ComplexityEstimatorArgs } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, ErrorCode } from '../core/index.ts';
 import type { GatewayContext } from './context.ts';
@@ -165,6 +164,9 @@ export function aliasesOf(operation: OperationDefinitionNode, fragments: Readonl
 }
 
 type PriceArgs = ComplexityEstimatorArgs & GatewayPricing;
+
+// Required, so its CommonJS build loads: the ESM build imports graphql's .mjs files, a second graphql (130 modules, ~150 ms of start-up).
+const complexity = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
 
 /** Declared prices first (`@Field({ complexity })`), then `first`, then list and plain defaults. */
 const estimators: ComplexityEstimator[] = [
