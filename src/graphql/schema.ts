@@ -1,6 +1,5 @@
-import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema } from './type-graphql.ts';
 import './common/enums.ts';
 import { CardResolver } from './card/card.resolver.ts';
 import { CompareResolver } from './compare/compare.resolver.ts';

@@ -1,8 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServer, ApolloServerPluginCacheControlDisabled, ApolloServerPluginDrainHttpServer, ApolloServerPluginLandingPageDisabled } from '../graphql/apollo.ts';
 import type { Logger } from 'pino';
 import { ErrorCode, type RegistrySet } from '../core/index.ts';
 import type { GatewayContext } from '../graphql/context.ts';
