@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,7 @@ const NOT_AT_DEFAULT_START = {
 
 interface Gateway {
   child: ChildProcess;
+  port: number;
   url: string;
   loaded: () => string[];
   stop: () => Promise<number | null>;
@@ -57,6 +59,7 @@ async function startCompiled(args: string[], env: Record<string, string> = {}): 
   }
   return {
     child,
+    port,
     url: `http://127.0.0.1:${port}/graphql`,
     loaded: () => readFileSync(list, 'utf8').split('\n').filter(Boolean),
     stop: async () => {
@@ -81,7 +84,13 @@ describe('what a default start loads (compiled, embedded registry)', () => {
       expect((await post(gateway.url, '{ registries { id kind } }')).data).toEqual({ registries: [{ id: 'local', kind: 'local' }] });
       expect(matching(gateway.loaded(), NOT_AT_DEFAULT_START['the WebSocket server (until the first upgrade)'])).toEqual([]);
 
-      // Two clients whose upgrades both arrive while the WebSocket server is still loading: both are served.
+      // The first upgrade is a client that resets its connection while the WebSocket server loads: nothing crashes.
+      const raw = connect(gateway.port, '127.0.0.1', () => {
+        raw.write(`GET /graphql HTTP/1.1\r\nHost: 127.0.0.1:${gateway.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n`);
+        setTimeout(() => raw.resetAndDestroy(), 5);
+      });
+      raw.on('error', () => undefined);
+      // Two clients whose upgrades arrive while it is still loading: both are served.
       const clients = [wsClient(gateway.url), wsClient(gateway.url)];
       const streams = clients.map((client) => subscribe(client, { name: 'FirstUpgrade' }));
       await new Promise((r) => setTimeout(r, scaled(1_000)));
