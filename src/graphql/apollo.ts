@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 /*
  * @apollo/server through require, so its CommonJS build loads: the ESM build (with the
  * @graphql-tools modules it imports) is ~190 modules that Node 20's ESM loader takes about three
- * times the CPU to load (~100 ms of every start-up). Types still come from `import type`.
+ * times the CPU to load. Types still come from `import type`; values from here
+ * (test/ship/startup-modules.test.ts fails if the ESM build loads).
  */
 const require = createRequire(import.meta.url);
 
