@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
+import { unwrapResolverError } from './apollo.ts';
 import { ErrorCode, isRegistryError } from '../core/index.ts';
 
 /** Apollo's own codes for malformed operations, spoken as our INVALID_INPUT. */

@@ -1,5 +1,5 @@
 import type { GraphQLError } from 'graphql';
-import { ApolloServerErrorCode } from '@apollo/server/errors';
+import { ApolloServerErrorCode } from './apollo.ts';
 import { ErrorCode, isRegistryError } from '../core/index.ts';
 
 /** Apollo's codes for requests the client got wrong (parse, validation, variables, operation name). */

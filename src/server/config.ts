@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { validRange } from 'semver';
 import { z } from 'zod';
 import { CARD_FIELDS, type CardField } from '../core/card.ts';
@@ -344,7 +344,9 @@ export function loadConfigFile(path: string, overrides: ConfigOverrides = {}): R
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    // Loaded only for a config file: the parser is 72 modules a default start does not need.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    raw = parse(text);
   } catch (error) {
     throw new ConfigError(`Config file ${path} is not valid YAML: ${(error as Error).message}`);
   }

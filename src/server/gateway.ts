@@ -1,8 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServer, ApolloServerPluginCacheControlDisabled, ApolloServerPluginDrainHttpServer, ApolloServerPluginLandingPageDisabled } from '../graphql/apollo.ts';
 import type { Logger } from 'pino';
 import { ErrorCode, type RegistrySet } from '../core/index.ts';
 import type { GatewayContext } from '../graphql/context.ts';
@@ -32,7 +30,7 @@ import { WebhookAdmin } from '../events/webhooks/admin.ts';
 import { WebhookDispatcher } from '../events/webhooks/dispatcher.ts';
 import { BackendWatcher } from '../events/watcher.ts';
 import { resolveWebhooks } from './webhooks.ts';
-import { attachWebSocket } from './websocket.ts';
+import { attachWebSocketOnDemand } from './websocket-on-demand.ts';
 
 export interface RunningGateway {
   /** http://host:port/graphql */
@@ -151,7 +149,7 @@ export async function startGateway(config: ResolvedConfig, options: { log?: Logg
       introspection: config.server.introspection,
     }),
   );
-  const websocket = attachWebSocket({
+  const websocket = attachWebSocketOnDemand({
     httpServer,
     schema,
     services,

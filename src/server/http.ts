@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer, HTTPGraphQLRequest } from '@apollo/server';
-import { HeaderMap } from '@apollo/server';
+import { HeaderMap } from '../graphql/apollo.ts';
 import type { Logger } from 'pino';
 import { ErrorCode, tracing, type RegistrySet } from '../core/index.ts';
 import { createContext, type GatewayContext, type GatewayServices } from '../graphql/context.ts';

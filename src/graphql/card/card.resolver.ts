@@ -1,4 +1,4 @@
-import { Args, ArgsType, Ctx, Field, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Args, ArgsType, Ctx, Field, FieldResolver, Mutation, Query, Resolver, Root } from '../type-graphql.ts';
 import { applyCardPatch, emptyCard, isEmptyCard, isUnread, readCard, type CardPatch, type CardView, type ModelCard, type ModelVersion } from '../../core/index.ts';
 import { renderCardMarkdown } from '../../workflows/card-markdown.ts';
 import { entries, toRecord } from '../common/tag.type.ts';

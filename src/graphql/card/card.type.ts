@@ -1,4 +1,4 @@
-import { Field, Float, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, InputType, ObjectType, registerEnumType } from '../type-graphql.ts';
 import { ParamInput, ParamType } from '../common/tag.type.ts';
 import { SignatureType } from '../version/version.type.ts';
 

@@ -1,4 +1,4 @@
-import { Field, ObjectType, type ClassType } from 'type-graphql';
+import { Field, ObjectType, type ClassType } from '../type-graphql.ts';
 import { endCursor, type Page } from '../../core/index.ts';
 
 @ObjectType('PageInfo')

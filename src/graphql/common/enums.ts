@@ -1,4 +1,4 @@
-import { registerEnumType } from 'type-graphql';
+import { registerEnumType } from '../type-graphql.ts';
 import { ErrorCode, Stage, VersionOrder, VersionStatus } from '../../core/index.ts';
 
 registerEnumType(Stage, { name: 'Stage', description: 'Unified lifecycle: NONE → STAGING → PRODUCTION → ARCHIVED' });

@@ -1,4 +1,4 @@
-import { Field, Float, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, InputType, ObjectType, registerEnumType } from '../type-graphql.ts';
 
 export enum MetricSourceEnum {
   RUN = 'RUN',

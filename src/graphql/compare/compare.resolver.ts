@@ -1,4 +1,4 @@
-import { Args, Ctx, Query, Resolver } from 'type-graphql';
+import { Args, Ctx, Query, Resolver } from '../type-graphql.ts';
 import { compareVersions } from '../../workflows/compare.ts';
 import type { GatewayContext } from '../context.ts';
 import { CompareVersionsArgs, VersionComparisonType } from './compare.type.ts';

@@ -1,4 +1,4 @@
-import { ArgsType, Field, Float, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Float, Int, ObjectType } from '../type-graphql.ts';
 import { ModelVersionType } from '../version/version.type.ts';
 import { LIST_BOUND, boundedList } from '../pricing.ts';
 import { MetricSourceEnum } from '../common/tag.type.ts';

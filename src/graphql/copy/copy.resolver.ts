@@ -1,4 +1,4 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Mutation, Query, Resolver } from '../type-graphql.ts';
 import type { Stage as StageValue } from '../../core/index.ts';
 import type { MigrationJob } from '../../store/index.ts';
 import type { CopyResult } from '../../workflows/copy.ts';

@@ -1,5 +1,4 @@
-import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DateTimeISOResolver } from 'graphql-scalars';
+import { Field, InputType, Int, ObjectType, registerEnumType, DateTimeISOResolver } from '../type-graphql.ts';
 import { CopyStatus } from '../../workflows/copy.ts';
 import { MetricType, ParamType, TagType } from '../common/tag.type.ts';
 import { PromotionResultType } from '../lifecycle/lifecycle.type.ts';

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from '../type-graphql.ts';
 import { ErrorCode, RegistryError, pageRequest } from '../../core/index.ts';
 import { RegistryEventType, type RegistryEvent } from '../../events/event.ts';
 import { EventFollower } from '../../events/follow.ts';

@@ -1,5 +1,4 @@
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DateTimeISOResolver, JSONResolver } from 'graphql-scalars';
+import { Field, Int, ObjectType, registerEnumType, DateTimeISOResolver, JSONResolver } from '../type-graphql.ts';
 import { RegistryEventType } from '../../events/event.ts';
 import { DeliveryStatus } from '../../store/index.ts';
 

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Float, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Float, ID, Int, Mutation, Query, Resolver } from '../type-graphql.ts';
 import { ErrorCode, MAX_PAGE_SIZE, RegistryError, pageRequest, type Stage as StageValue } from '../../core/index.ts';
 import { visiblePage } from '../common/scoped-page.ts';
 import { bestVersion, compareRegistries, type RegistrySlot } from '../../workflows/compare.ts';

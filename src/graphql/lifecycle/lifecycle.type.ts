@@ -1,5 +1,4 @@
-import { Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DateTimeISOResolver, JSONResolver } from 'graphql-scalars';
+import { Field, Float, InputType, Int, ObjectType, registerEnumType, DateTimeISOResolver, JSONResolver } from '../type-graphql.ts';
 import { ApprovalStatus, BROKEN_LIMIT, CheckpointFailure } from '../../store/index.ts';
 import { PromotionStatus, RollbackRule } from '../../workflows/lifecycle.ts';
 import { Stage } from '../common/enums.ts';

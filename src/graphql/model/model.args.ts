@@ -1,4 +1,4 @@
-import { ArgsType, Field, InputType, Int } from 'type-graphql';
+import { ArgsType, Field, InputType, Int } from '../type-graphql.ts';
 import { TagFilter, TagInput } from '../common/tag.type.ts';
 
 @InputType('ModelFilter')

@@ -1,5 +1,5 @@
 import { valueFromASTUntyped, type GraphQLResolveInfo } from 'graphql';
-import { Args, Arg, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Args, Arg, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from '../type-graphql.ts';
 import { ALL_STAGES, MAX_PAGE_SIZE, Stage, isUnread, pageRequest, type Detail, type Model, type ModelVersion, type PageRequest, type VersionQuery } from '../../core/index.ts';
 import { modelShape, nodeFields, nodeFieldsOf, selectedNodes, versionShape } from '../selection.ts';
 import { visiblePage } from '../common/scoped-page.ts';

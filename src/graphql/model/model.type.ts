@@ -1,5 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
-import { DateTimeISOResolver } from 'graphql-scalars';
+import { Field, ObjectType, DateTimeISOResolver } from '../type-graphql.ts';
 import { connectionType } from '../common/connection.ts';
 
 /** A registered model: MLflow registered model, SageMaker model package group, Vertex Model. */

@@ -1,5 +1,4 @@
-import { Arg, Ctx, Field, FieldResolver, Int, ObjectType, Resolver, Root } from 'type-graphql';
-import { DateTimeISOResolver } from 'graphql-scalars';
+import { Arg, Ctx, Field, FieldResolver, Int, ObjectType, Resolver, Root, DateTimeISOResolver } from '../type-graphql.ts';
 import { ErrorCode, RegistryError, type Model } from '../../core/index.ts';
 import type { ProductionRecord } from '../../store/index.ts';
 import type { GatewayContext } from '../context.ts';

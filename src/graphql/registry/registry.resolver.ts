@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from '../type-graphql.ts';
 import type { Health, RegistryAdapter, TextRule } from '../../core/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { globMatches } from '../../workflows/policy.ts';

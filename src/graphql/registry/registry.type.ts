@@ -1,4 +1,4 @@
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, Int, ObjectType, registerEnumType } from '../type-graphql.ts';
 
 export enum SupportLevel {
   NATIVE = 'native',

@@ -1,4 +1,4 @@
-import { ArgsType, Field, Int } from 'type-graphql';
+import { ArgsType, Field, Int } from '../type-graphql.ts';
 import { Stage, VersionOrder } from '../common/enums.ts';
 import { MetricInput, ParamInput, TagInput } from '../common/tag.type.ts';
 import { ModelRefArgs } from '../model/model.args.ts';

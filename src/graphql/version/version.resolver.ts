@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Info, Mutation, Query, Resolver, Root } from '../type-graphql.ts';
 import { formatModelUri, isUnread, type Detail, type MetricsRef, type ModelVersion, type Tags } from '../../core/index.ts';
 import { modelShape, versionShape } from '../selection.ts';
 import { resolveVersion } from '../../workflows/resolve.ts';

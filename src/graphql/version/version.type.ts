@@ -1,4 +1,4 @@
-import { Field, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, InputType, ObjectType, registerEnumType, DateTimeISOResolver } from '../type-graphql.ts';
 import { SemverBump } from '../../workflows/semver.ts';
 
 registerEnumType(SemverBump, { name: 'SemverBump' });
@@ -28,7 +28,6 @@ export class SignatureInput {
   @Field(() => [SignatureFieldInput]) inputs!: SignatureFieldInput[];
   @Field(() => [SignatureFieldInput]) outputs!: SignatureFieldInput[];
 }
-import { DateTimeISOResolver } from 'graphql-scalars';
 import { Stage, VersionStatus } from '../common/enums.ts';
 import { connectionType } from '../common/connection.ts';
 import { ModelType } from '../model/model.type.ts';

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from '../type-graphql.ts';
 import { ROLE_ACTIONS, can, readable, type Action, type Principal } from '../access.ts';
 import type { GatewayContext } from '../context.ts';
 import { ActionPermissionType, GrantType, ViewerType } from './viewer.type.ts';

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from '../type-graphql.ts';
 
 @ObjectType('Grant', { description: 'A role on some registries and model names (globs; * for all)' })
 export class GrantType {
