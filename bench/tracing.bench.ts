@@ -8,6 +8,7 @@
  * is shared; ratios only). Target: time per request with tracing on <= 1.1x off.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,8 +32,14 @@ const { values } = parseArgs({
 });
 
 if (values.serve) {
+  // Exit cleanly on kill, so `node --cpu-prof` can write its profile.
   process.on('SIGTERM', () => process.exit(0));
   console.log(JSON.stringify({ url: await serve() }));
+  // Each line on stdin asks for the CPU time used so far (microseconds), exporting included.
+  createInterface({ input: process.stdin }).on('line', () => {
+    const { user, system } = process.cpuUsage();
+    console.log(JSON.stringify({ cpu: { user, system } }));
+  });
 } else {
   await compare();
 }
@@ -74,17 +81,17 @@ async function compare(): Promise<void> {
   const sink = await startSink();
   const children: ChildProcess[] = [];
   try {
-    const urls = new Map<Mode, string>();
+    const servers = new Map<Mode, Server>();
     for (const mode of MODES) {
       const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
       if (mode === 'on') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' });
-      const { child, url } = await startChild(env);
+      const { child, server } = await startChild(env);
       children.push(child);
-      urls.set(mode, url);
+      servers.set(mode, server);
     }
-    const samples: { mode: Mode; rps: number; p50: number }[] = [];
+    const samples: ({ mode: Mode } & Sample)[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const mode of round % 2 ? MODES : [...MODES].reverse()) samples.push({ mode, ...(await load(urls.get(mode)!, concurrency, seconds)) });
+      for (const mode of round % 2 ? MODES : [...MODES].reverse()) samples.push({ mode, ...(await load(servers.get(mode)!, concurrency, seconds)) });
       console.error(`[bench] round ${round}/${rounds} done`);
     }
     if (sink.exports() === 0) throw new Error('the traced gateway exported nothing: tracing was not on');
@@ -92,29 +99,43 @@ async function compare(): Promise<void> {
     const on = samples.filter((s) => s.mode === 'on');
     // Time per request, on ÷ off, per round: both ran back to back under the same load.
     const ratios = on.map((s, i) => off[i]!.rps / s.rps);
+    // The server's own CPU per request, on ÷ off: what tracing costs, whatever else the machine runs.
+    const cpuRatios = on.map((s, i) => (s.user + s.system) / (off[i]!.user + off[i]!.system));
+    // User CPU alone: the gateway's own code. System time is mostly loopback writes, whose cost swings with the machine's load.
+    const userRatios = on.map((s, i) => s.user / off[i]!.user);
     console.log(`Query: model(name) { name versions(first: 3) { nodes { version stage metric(name) } } }; concurrency ${concurrency}; ${rounds} interleaved rounds of ${seconds} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
     console.log('');
-    console.log('| tracing | req/s (median [min–max]) | p50 ms |');
-    console.log('|---|---:|---:|');
+    console.log('| tracing | req/s (median [min–max]) | p50 ms | server CPU µs/request (user + system) |');
+    console.log('|---|---:|---:|---:|');
     for (const [mode, list] of [['off', off], ['on', on]] as const) {
       const rps = list.map((s) => s.rps);
-      console.log(`| ${mode} | ${median(rps).toFixed(0)} [${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}] | ${median(list.map((s) => s.p50)).toFixed(2)} |`);
+      console.log(
+        `| ${mode} | ${median(rps).toFixed(0)} [${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}] | ${median(list.map((s) => s.p50)).toFixed(2)} | ${median(list.map((s) => s.user + s.system)).toFixed(0)} (${median(list.map((s) => s.user)).toFixed(0)} + ${median(list.map((s) => s.system)).toFixed(0)}) |`,
+      );
     }
     console.log('');
-    console.log(`time per request, on ÷ off: median ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}] (target <= 1.1: ${median(ratios) <= 1.1 ? 'yes' : 'NO'}); spans exported in ${sink.exports()} posts, ${(sink.bytes() / 1e6).toFixed(1)} MB`);
+    console.log(`time per request, on ÷ off: median ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}] (target <= 1.1: ${median(ratios) <= 1.1 ? 'yes' : 'NO'})`);
+    console.log(`server CPU per request, on ÷ off: median ${median(cpuRatios).toFixed(3)} [${Math.min(...cpuRatios).toFixed(3)}–${Math.max(...cpuRatios).toFixed(3)}]`);
+    console.log(`server user CPU per request, on ÷ off: median ${median(userRatios).toFixed(3)} [${Math.min(...userRatios).toFixed(3)}–${Math.max(...userRatios).toFixed(3)}]; spans exported in ${sink.exports()} posts, ${(sink.bytes() / 1e6).toFixed(1)} MB`);
   } finally {
     for (const child of children) child.kill();
   }
 }
 
-function startChild(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'], env });
+interface Server {
+  url: string;
+  /** The server process's CPU time so far, in microseconds. */
+  cpu(): Promise<Cpu>;
+}
+
+function startChild(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; server: Server }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const waiting: ((cpu: Cpu) => void)[] = [];
+  const cpu = () => new Promise<Cpu>((resolve) => (waiting.push(resolve), child.stdin!.write('cpu\n')));
   return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) resolve({ child, url: (JSON.parse(line) as { url: string }).url });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('{"url"')) resolve({ child, server: { url: (JSON.parse(line) as { url: string }).url, cpu } });
+      if (line.startsWith('{"cpu"')) waiting.shift()?.((JSON.parse(line) as { cpu: Cpu }).cpu);
     });
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
   });
@@ -127,8 +148,19 @@ async function post(pool: Pool, path: string): Promise<void> {
 }
 
 /** `concurrency` clients, each sending its next request when the last is answered, for `seconds` (after a 0.5 s warm-up). */
-async function load(url: string, concurrency: number, seconds: number): Promise<{ rps: number; p50: number }> {
-  const target = new URL(url);
+interface Cpu {
+  user: number;
+  system: number;
+}
+
+/** One round against one gateway; CPU in microseconds per request answered. */
+interface Sample extends Cpu {
+  rps: number;
+  p50: number;
+}
+
+async function load(server: Server, concurrency: number, seconds: number): Promise<Sample> {
+  const target = new URL(server.url);
   const pool = new Pool(target.origin, { connections: concurrency, pipelining: 1 });
   const latencies: number[] = [];
   let measuring = false;
@@ -143,15 +175,18 @@ async function load(url: string, concurrency: number, seconds: number): Promise<
   const clients = Array.from({ length: concurrency }, client);
   await new Promise((resolve) => setTimeout(resolve, 500));
   measuring = true;
+  const cpuBefore = await server.cpu();
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = await server.cpu();
+  const counted = latencies.length;
   stop = true;
   await Promise.all(clients);
   await pool.close();
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / elapsed, p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN };
+  return { rps: counted / elapsed, p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN, user: (cpuAfter.user - cpuBefore.user) / counted, system: (cpuAfter.system - cpuBefore.system) / counted };
 }
 
 function median(xs: number[]): number {

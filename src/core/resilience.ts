@@ -1,6 +1,7 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, timeout } from 'cockatiel';
 import type { CallContext, RegistryAdapter } from './adapter.ts';
 import { ErrorCode, RegistryError, isRegistryError } from './errors.ts';
+import type { CallTrace, TraceScope } from './tracing.ts';
 
 export interface ResilienceOptions {
   /** No call may take longer: at the deadline it is cancelled and the caller gets BACKEND_UNAVAILABLE. */
@@ -45,6 +46,14 @@ type Answer<T> = { value: T } | { refusal: unknown };
  * unharmed. The deadline aborts the call's signal, which the adapter hands to its transport.
  */
 export function withResilience(adapter: RegistryAdapter, options: ResilienceOptions): RegistryAdapter {
+  return resilience(adapter, options)();
+}
+
+/**
+ * withResilience as views sharing one breaker: without a scope the adapter as everyone uses it; with
+ * one, the same calls each in a span under that request's trace, the span's headers in the CallContext.
+ */
+export function resilience(adapter: RegistryAdapter, options: ResilienceOptions): (scope?: TraceScope) => RegistryAdapter {
   const breaker = circuitBreaker(handleWhen(isUnavailable), {
     halfOpenAfter: options.cooldownMs,
     breaker: new ConsecutiveBreaker(options.failureThreshold),
@@ -55,7 +64,7 @@ export function withResilience(adapter: RegistryAdapter, options: ResilienceOpti
   const unavailable = (message: string, outcome?: 'UNKNOWN') =>
     new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, message, { registry: adapter.id, outcome });
 
-  async function guarded<T>(method: string, call: (target: RegistryAdapter) => Promise<T>): Promise<T> {
+  async function guarded<T>(method: string, call: (target: RegistryAdapter) => Promise<T>, trace?: CallTrace): Promise<T> {
     if (breaker.state === CircuitState.Open && remainingCooldown() > 0) {
       throw unavailable(`Registry '${adapter.id}' is failing; not calling it for ${Math.ceil(remainingCooldown() / 1000)} s more (circuit open)`);
     }
@@ -65,7 +74,7 @@ export function withResilience(adapter: RegistryAdapter, options: ResilienceOpti
     }
     const answer = await breaker.execute(() =>
       !adapter.withCall ? inProcess(method, call) : deadline.execute(async ({ signal }): Promise<Answer<T>> => {
-        const context: CallContext = { signal, deadline: Date.now() + options.deadlineMs };
+        const context: CallContext = { signal, deadline: Date.now() + options.deadlineMs, trace };
         const target = adapter.withCall?.(context) ?? adapter;
         try {
           return { value: await untilAborted(Promise.resolve(call(target)), signal) };
@@ -123,13 +132,16 @@ export function withResilience(adapter: RegistryAdapter, options: ResilienceOpti
   }
   const remainingCooldown = () => openedAt + options.cooldownMs - Date.now();
 
-  return new Proxy(adapter, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || typeof property !== 'string' || LOCAL.has(property)) return value;
-      return (...args: unknown[]) => guarded(property, (bound) => Reflect.get(bound, property).apply(bound, args));
-    },
-  });
+  return (scope) =>
+    new Proxy(adapter, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function' || typeof property !== 'string' || LOCAL.has(property)) return value;
+        const call = (bound: RegistryAdapter, args: unknown[]) => Reflect.get(bound, property).apply(bound, args);
+        if (!scope) return (...args: unknown[]) => guarded(property, (bound) => call(bound, args));
+        return (...args: unknown[]) => scope.call(adapter, property, (trace) => guarded(property, (bound) => call(bound, args), trace));
+      },
+    });
 }
 
 /** Settles at the latest when `signal` aborts, whether or not the call heeds it. */

@@ -1,11 +1,11 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { isRegistryError } from './errors.ts';
 
 /**
- * Whether spans are recorded. Set once at start-up (src/server/tracing.ts) when an OTLP endpoint
- * is configured; every hook checks it first, so tracing off costs one branch and no context work.
+ * Whether spans are recorded, by which tracer, and how incoming trace context is read. Set once at
+ * start-up (src/server/tracing.ts) when an OTLP endpoint is configured; with it off nothing below runs.
  */
-export const tracing = { enabled: false };
+export const tracing: { enabled: boolean; tracer: Tracer | null; propagator: TextMapPropagator | null } = { enabled: false, tracer: null, propagator: null };
 
 /** What a backend call carries for tracing: the headers that continue the trace and a retry count. */
 export interface CallTrace {
@@ -15,28 +15,103 @@ export interface CallTrace {
   retried(count?: number): void;
 }
 
-export const tracer = () => trace.getTracer('modelgate');
+/** Span names and attribute values built from what callers send are cut to this many characters. */
+export const TRACE_TEXT_LIMIT = 256;
 
 /** The error code a span records: the RegistryError's code, else INTERNAL. */
 export const resultOf = (error: unknown): string => (isRegistryError(error) ? error.code : 'INTERNAL');
 
-/** Marks a span failed with the error's code. */
+/**
+ * Marks a span failed with the error's code. The message is the one a GraphQL client is shown
+ * (a RegistryError's, cut short); anything else may carry internals, so only its code is kept.
+ */
 export function failSpan(span: Span, error: unknown): void {
-  span.setAttribute('modelgate.result', resultOf(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  const code = resultOf(error);
+  span.setAttribute('modelgate.result', code);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: isRegistryError(error) ? clip(error.message) : code });
 }
 
-/** Runs `work` in a child span of the active one when tracing is on (failures mark it); otherwise just runs it. */
-export function inSpan<T>(name: string, attributes: Attributes, work: (span: Span | undefined) => Promise<T>): Promise<T> {
-  if (!tracing.enabled) return work(undefined);
-  return tracer().startActiveSpan(name, { attributes }, async (span) => {
+/** Text for a span, at most TRACE_TEXT_LIMIT characters and never a lone surrogate. */
+export const clip = (text: string): string => (text.length > TRACE_TEXT_LIMIT ? text.slice(0, TRACE_TEXT_LIMIT) : text).toWellFormed();
+
+/** The W3C `traceparent` (and `tracestate`) a span's own requests carry. */
+export function traceHeaders(span: Span): Record<string, string> {
+  const { traceId, spanId, traceFlags, traceState } = span.spanContext();
+  const headers: Record<string, string> = { traceparent: `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}` };
+  // What the caller sent was parsed and validated on the way in; only its valid members are written out.
+  const state = traceState?.serialize();
+  if (state) headers.tracestate = state;
+  return headers;
+}
+
+/**
+ * One request's trace, handed on explicitly (the GraphQL context, the Caller, per-request registry
+ * views) instead of through a context manager: AsyncLocalStorage's promise hooks tax every promise on
+ * Node 20, traced or not. New spans hang under `current`: the operation's span, or a command's while it
+ * runs; a request's commands run one at a time (GraphQL runs mutation fields in order), so one slot is enough.
+ */
+export class TraceScope {
+  private current: Context;
+  /** What this request made once and uses again (its registry views), by key. */
+  private made: Map<string, unknown> | null = null;
+
+  constructor(
+    private readonly tracer: Tracer,
+    /** The request's own span (the GraphQL operation). */
+    readonly operation: Span,
+    parent: Context,
+  ) {
+    this.current = trace.setSpan(parent, operation);
+  }
+
+  get traceId(): string {
+    return this.operation.spanContext().traceId;
+  }
+
+  /** `make()` once per request and key. */
+  once<T>(key: string, make: () => T): T {
+    this.made ??= new Map();
+    let value = this.made.get(key) as T | undefined;
+    if (value === undefined) this.made.set(key, (value = make()));
+    return value;
+  }
+
+  /** A span under the current one, not made current (the caller ends it). */
+  start(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span {
+    return this.tracer.startSpan(name, { kind, attributes }, this.current);
+  }
+
+  /** Runs `work` in a child span that is the current one until it settles; a failure marks it. */
+  async within<T>(name: string, attributes: Attributes, work: (span: Span) => Promise<T>): Promise<T> {
+    const span = this.start(name, attributes);
+    const outer = this.current;
+    this.current = trace.setSpan(outer, span);
     try {
       return await work(span);
     } catch (error) {
       failSpan(span, error);
       throw error;
     } finally {
+      this.current = outer;
       span.end();
     }
-  });
+  }
+
+  /** One backend call as a CLIENT span (registry, kind, method, result, retries); `work` gets the headers that continue it. */
+  async call<T>(registry: { readonly id: string; readonly kind: string }, method: string, work: (trace: CallTrace) => Promise<T>): Promise<T> {
+    const span = this.start(`${registry.kind}.${method}`, { 'modelgate.registry.id': registry.id, 'modelgate.registry.kind': registry.kind, 'modelgate.registry.method': method }, SpanKind.CLIENT);
+    let retries = 0;
+    const callTrace: CallTrace = { headers: traceHeaders(span), retried: (count = 1) => void (retries += count) };
+    try {
+      const result = await work(callTrace);
+      span.setAttribute('modelgate.result', 'OK');
+      return result;
+    } catch (error) {
+      failSpan(span, error);
+      throw error;
+    } finally {
+      span.setAttribute('modelgate.registry.retries', retries);
+      span.end();
+    }
+  }
 }

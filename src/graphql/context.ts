@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RegistrySet } from '../core/index.ts';
+import type { RegistrySet, TraceScope } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import type { AuditFeed } from '../events/audit-feed.ts';
 import type { WebhookAdmin } from '../events/webhooks/admin.ts';
@@ -25,6 +25,8 @@ export interface GatewayContext extends GatewayServices {
   log: Logger;
   /** Filled in as the request runs, for metrics and the access log; an object of its own, so Apollo's per-operation copy of the context shares it. */
   readonly seen: { operation?: { name: string | null; type: string } };
+  /** The request's trace (tracing on): its registries, loaders and commands make their spans under it. */
+  trace?: TraceScope;
 }
 
 export interface GatewayServices {
@@ -39,11 +41,14 @@ export interface GatewayServices {
   migrations: Migrations;
 }
 
-export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN): GatewayContext {
-  const loaders = new RequestLoaders(services.registries);
+export function createContext(services: GatewayServices, requestId: string, log: Logger, access: Principal = LOCAL_ADMIN, trace?: TraceScope): GatewayContext {
+  // Traced, the request sees each registry through a view whose backend calls are spans under its own.
+  const registries = services.registries.inScope(trace);
+  const loaders = new RequestLoaders(registries);
   const check = (action: Action, registry: string, model: string | null, options?: AuthorizeOptions) => authorize(access, action, registry, model, options);
   return {
     ...services,
+    registries,
     loaders,
     requestId,
     principal: access.id,
@@ -54,8 +59,10 @@ export function createContext(services: GatewayServices, requestId: string, log:
       authorize: check,
       sees: (registry, model) => readable(access, registry, model),
       changed: (registry) => loaders.for(registry).clear(),
+      trace,
     },
     log,
     seen: {},
+    trace,
   };
 }

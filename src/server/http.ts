@@ -3,12 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer, HTTPGraphQLRequest } from '@apollo/server';
 import { HeaderMap } from '../graphql/apollo.ts';
 import type { Logger } from 'pino';
-import { ErrorCode, tracing, type RegistrySet } from '../core/index.ts';
+import { ErrorCode, tracing, type RegistrySet, type TraceScope } from '../core/index.ts';
 import { createContext, type GatewayContext, type GatewayServices } from '../graphql/context.ts';
 import { probe } from '../graphql/registry/registry.resolver.ts';
 import type { Authenticator } from './authenticate.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { activeTraceId, inOperationSpan } from './operation-telemetry.ts';
+import { inOperationSpan } from './operation-telemetry.ts';
 import { wantsHtml, type WebApps } from './web-assets.ts';
 
 export interface HttpOptions {
@@ -87,13 +87,14 @@ export function createRequestHandler(options: HttpOptions) {
         search: url.search,
         body: parseBody(body, headers.get('content-type')),
       };
-      const execute = () =>
+      const execute = (scope?: TraceScope) =>
         apollo.executeHTTPGraphQLRequest({
           httpGraphQLRequest: request,
-          // One child logger per request, not two: pino copies the bindings into each.
-          context: async () => (gatewayContext = createContext(services, requestId, log.child({ requestId, principal: access.id }), access)),
+          // One child logger per request, not two: pino copies the bindings into each. Traced, its lines carry the trace.
+          context: async () =>
+            (gatewayContext = createContext(services, requestId, log.child(scope ? { requestId, principal: access.id, traceId: scope.traceId, spanId: scope.operation.spanContext().spanId } : { requestId, principal: access.id }), access, scope)),
         });
-      const traced = () => ((traceId = activeTraceId()), execute());
+      const traced = (scope: TraceScope) => ((traceId = scope.traceId), execute(scope));
       const response = tracing.enabled ? await inOperationSpan(req.headers, access.id, requestId, traced) : await execute();
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;

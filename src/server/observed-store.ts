@@ -1,5 +1,4 @@
-import { inSpan, tracer, tracing, failSpan } from '../core/index.ts';
-import type { AuditEvent, GatewayStore, NewAuditEvent } from '../store/index.ts';
+import type { AuditEvent, GatewayStore } from '../store/index.ts';
 import { globMatches } from '../workflows/policy.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -7,44 +6,23 @@ import type { GatewayMetrics } from './metrics.ts';
 const registryOfLock = (key: string) => (key.startsWith('model:') ? key.slice(6, key.indexOf(':', 6)) : 'other');
 
 /**
- * The store as the gateway uses it: lock waits timed (metric and span), audit appends in spans,
- * and every command outcome counted into the governance metrics. The store itself is untouched.
+ * The store as the gateway uses it: lock waits timed and every command outcome counted into the
+ * governance metrics. The store itself is untouched. (Spans for this work: src/workflows/traced-store.ts.)
  */
 export function observeStore(store: GatewayStore, metrics: GatewayMetrics, modelPatterns: readonly string[]): GatewayStore {
   // Bounded labels: a model counts under the first configured policy glob it matches, else `other`.
   const patternOf = (model: string | null) => (model === null ? 'other' : (modelPatterns.find((glob) => globMatches(glob, model)) ?? 'other'));
   const count = (event: AuditEvent) => countOutcome(metrics, event, patternOf(event.model));
-  const append = (kind: string, event: NewAuditEvent) => ({
-    'modelgate.audit.kind': kind,
-    'modelgate.action': event.action,
-    'modelgate.registry.id': event.registry ?? '*',
-    'modelgate.audit.result': event.result,
-    'modelgate.store': store.kind,
-  });
   const overrides: Partial<GatewayStore> = {
     withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
       const started = performance.now();
-      const span = tracing.enabled ? tracer().startSpan('store.lock.wait', { attributes: { 'modelgate.lock.key': key, 'modelgate.store': store.kind } }) : undefined;
-      let waiting = true;
-      const acquired = () => {
-        waiting = false;
+      return store.withLock(key, () => {
         metrics.recordLockWait(registryOfLock(key), (performance.now() - started) / 1000);
-        span?.end();
         return work();
-      };
-      return store.withLock(key, acquired).catch((error: unknown) => {
-        // Failing to get the lock (a PostgreSQL connection lost) ends the wait span as failed.
-        if (waiting && span) {
-          failSpan(span, error);
-          span.end();
-        }
-        throw error;
       });
     },
-    appendAudit: (event) => inSpan('store.audit.append', append('event', event), () => store.appendAudit(event)).then((stored) => (count(stored), stored)),
-    openIntent: (event, plan) => inSpan('store.audit.append', append('intent', event), () => store.openIntent(event, plan)),
-    recordOutcome: (outcome) =>
-      inSpan('store.audit.append', append('outcome', outcome.event), () => store.recordOutcome(outcome)).then((stored) => (count(stored), stored)),
+    appendAudit: (event) => store.appendAudit(event).then((stored) => (count(stored), stored)),
+    recordOutcome: (outcome) => store.recordOutcome(outcome).then((stored) => (count(stored), stored)),
   };
   return new Proxy(store, {
     get: (target, property, receiver) =>

@@ -1,26 +1,37 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ErrorCode, failSpan, tracer, tracing } from '../core/index.ts';
+import { ErrorCode, TraceScope, clip, failSpan, tracing } from '../core/index.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 /** Codes that mean the gateway or a backend failed, not the caller: the operation span is an error. */
 const FAULTS = new Set<string>([ErrorCode.INTERNAL, ErrorCode.BACKEND_UNAVAILABLE]);
 
+const headerGetter = {
+  keys: (headers: IncomingHttpHeaders) => Object.keys(headers),
+  get: (headers: IncomingHttpHeaders, key: string) => headers[key],
+};
+
 /**
  * Runs one /graphql request in a SERVER span that continues the caller's W3C `traceparent`; the
  * plugin below names it after the operation once it is parsed. Only called with tracing on.
  */
-export async function inOperationSpan<T extends { status?: number }>(headers: IncomingHttpHeaders, principal: string, requestId: string, run: () => Promise<T>): Promise<T> {
-  const parent = propagation.extract(ROOT_CONTEXT, headers);
-  const span = tracer().startSpan(
+export async function inOperationSpan<T extends { status?: number }>(
+  headers: IncomingHttpHeaders,
+  principal: string,
+  requestId: string,
+  run: (scope: TraceScope) => Promise<T>,
+): Promise<T> {
+  // The W3C propagator: a malformed `traceparent` (all-zero ids, version ff, junk) starts a new trace; bad `tracestate` members are dropped.
+  const parent = tracing.propagator!.extract(ROOT_CONTEXT, headers, headerGetter);
+  const span = tracing.tracer!.startSpan(
     'graphql',
-    { kind: SpanKind.SERVER, attributes: { 'modelgate.principal': principal, 'modelgate.request_id': requestId, 'http.route': '/graphql' } },
+    { kind: SpanKind.SERVER, attributes: { 'modelgate.principal': clip(principal), 'modelgate.request_id': requestId, 'http.route': '/graphql' } },
     parent,
   );
   try {
-    const response = await context.with(trace.setSpan(parent, span), run);
+    const response = await run(new TraceScope(tracing.tracer!, span, parent));
     span.setAttribute('http.response.status_code', response.status ?? 200);
     return response;
   } catch (error) {
@@ -31,8 +42,6 @@ export async function inOperationSpan<T extends { status?: number }>(headers: In
   }
 }
 
-export const activeTraceId = (): string | undefined => trace.getActiveSpan()?.spanContext().traceId;
-
 /** Operation metrics and the operation span's name and result; the access log reads `contextValue.seen`. */
 export function operationTelemetry(metrics: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
   return {
@@ -42,26 +51,27 @@ export function operationTelemetry(metrics: GatewayMetrics): ApolloServerPlugin<
           if (!operation) return;
           const name = operation.name?.value ?? null;
           contextValue.seen.operation = { name, type: operation.operation };
-          if (!tracing.enabled) return;
-          const span = trace.getActiveSpan();
-          span?.updateName(name ? `${operation.operation} ${name}` : operation.operation);
-          span?.setAttribute('graphql.operation.type', operation.operation);
-          if (name) span?.setAttribute('graphql.operation.name', name);
+          const span = contextValue.trace?.operation;
+          if (!span) return;
+          // Operation names are the caller's to choose, of any length: cut short like every caller-sent text.
+          span.updateName(name ? clip(`${operation.operation} ${name}`) : operation.operation);
+          span.setAttribute('graphql.operation.type', operation.operation);
+          if (name) span.setAttribute('graphql.operation.name', clip(name));
         },
         async willSendResponse({ response, contextValue }) {
           metrics.recordOperation(contextValue.seen.operation?.name ?? null, contextValue.seen.operation?.type ?? null);
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const codes = (errors ?? []).map((error) => (typeof error.extensions?.code === 'string' ? error.extensions.code : ErrorCode.INTERNAL));
           for (const code of codes) metrics.recordGraphqlError(code);
-          if (tracing.enabled) markResult(trace.getActiveSpan(), codes);
+          const span = contextValue.trace?.operation;
+          if (span) markResult(span, codes);
         },
       };
     },
   };
 }
 
-function markResult(span: Span | undefined, codes: string[]): void {
-  if (!span) return;
+function markResult(span: Span, codes: string[]): void {
   span.setAttribute('modelgate.result', codes[0] ?? 'OK');
   if (codes.length > 0) span.setAttribute('modelgate.error_codes', [...new Set(codes)]);
   const fault = codes.find((code) => FAULTS.has(code));

@@ -1,6 +1,5 @@
 import type { MlflowAuth } from '../../adapters/mlflow/index.ts';
-import { RegistrySet, enforceInputRules, withMetricSources, withResilience, type RegistryAdapter } from '../core/index.ts';
-import { traceCalls } from './traced-registry.ts';
+import { RegistrySet, enforceInputRules, resilience, tracing, withMetricSources, type RegistryAdapter, type ScopedView, type TraceScope } from '../core/index.ts';
 
 /** A backend gets 60 s per call at most; five unavailable answers in a row stop calls for 30 s. */
 const DEFAULT_RESILIENCE = { deadlineMs: 60_000, failureThreshold: 5, cooldownMs: 30_000 };
@@ -81,13 +80,17 @@ function mlflowAuth(config: Extract<RegistryConfig, { kind: 'mlflow' }>, env: En
 
 export async function createRegistries(config: ResolvedConfig, env: Env = process.env, metrics?: GatewayMetrics): Promise<RegistrySet> {
   const adapters: RegistryAdapter[] = [];
+  const views = new Map<string, ScopedView>();
   for (const registry of config.registries) {
     const adapter = await createAdapter(registry, env);
-    const measured = traceCalls(metrics ? metrics.instrument(adapter) : adapter);
+    const measured = metrics ? metrics.instrument(adapter) : adapter;
     metrics?.recordCircuit(registry.id, 'closed');
     const onCircuitChange = metrics ? (state: 'closed' | 'open' | 'half_open') => metrics.recordCircuit(registry.id, state) : undefined;
-    const resilient = withResilience(measured, { ...DEFAULT_RESILIENCE, ...registry.resilience, onCircuitChange });
-    adapters.push(enforceInputRules(withMetricSources(resilient, { sources: registry.metricSources, tagPrefix: registry.metricTagPrefix })));
+    const resilient = resilience(measured, { ...DEFAULT_RESILIENCE, ...registry.resilience, onCircuitChange });
+    const outer = (scope?: TraceScope) => enforceInputRules(withMetricSources(resilient(scope), { sources: registry.metricSources, tagPrefix: registry.metricTagPrefix }));
+    adapters.push(outer());
+    // Traced requests see the same adapter, breaker and all, each backend call a span under theirs.
+    if (tracing.enabled) views.set(registry.id, (scope) => outer(scope));
   }
-  return new RegistrySet(adapters, config.defaultRegistry);
+  return new RegistrySet(adapters, config.defaultRegistry, views);
 }

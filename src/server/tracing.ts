@@ -1,4 +1,3 @@
-import { context, propagation, trace } from '@opentelemetry/api';
 import { tracing } from '../core/index.ts';
 import { ConfigError } from './config.ts';
 
@@ -21,11 +20,26 @@ export function tracingEndpoint(env: Env): string | null {
     throw new ConfigError(`${variable} is not a URL: '${endpoint}' (expected e.g. http://collector:4318)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${variable} must be an http:// or https:// URL, not '${endpoint}'`);
-  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim();
-  if (protocol === 'grpc') throw new ConfigError('OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: modelgate exports OTLP over HTTP (port 4318 on a collector)');
+  tracingProtocol(env);
   // The general endpoint is a base URL: the exporter appends /v1/traces to it, as the specification says.
   return specific ? url.href : new URL('v1/traces', url.href.endsWith('/') ? url.href : `${url.href}/`).href;
 }
+
+/** OTLP/HTTP's two encodings; protobuf is the specification's default (and the cheaper to encode). */
+export type TracingProtocol = 'http/protobuf' | 'http/json';
+
+/** The encoding from OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL. */
+export function tracingProtocol(env: Env): TracingProtocol {
+  const specific = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim();
+  const variable = specific ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = specific || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
+  if (protocol === 'http/protobuf' || protocol === 'http/json') return protocol;
+  if (protocol === 'grpc') throw new ConfigError(`${variable}=grpc is not supported: modelgate exports OTLP over HTTP (port 4318 on a collector), as http/protobuf or http/json`);
+  throw new ConfigError(`${variable} must be http/protobuf or http/json, not '${protocol}'`);
+}
+
+/** What the SDK keeps of one attribute value unless OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise: names and keys a caller chose are bounded. */
+const ATTRIBUTE_VALUE_LIMIT = 256;
 
 export interface TracingHandle {
   /** Sends what is buffered and turns tracing off again. */
@@ -37,38 +51,44 @@ let running: Promise<TracingHandle> | null = null;
 /**
  * Starts OpenTelemetry when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT or
  * _TRACES_ENDPOINT); otherwise nothing is loaded and the SDK's modules are never imported.
- * Once per process: the tracer provider, context manager and propagator are process-wide.
+ * No context manager and no global registration: spans are parented explicitly (core's TraceScope),
+ * so no AsyncLocalStorage taxes the promises of traced and untraced work alike. Once per process.
  */
 export function startTracing(env: Env = process.env, version = 'unknown'): Promise<TracingHandle> | null {
   const endpoint = tracingEndpoint(env);
   if (!endpoint) return null;
-  running ??= load(endpoint, env, version);
+  running ??= load(endpoint, tracingProtocol(env), env, version);
   return running;
 }
 
-async function load(endpoint: string, env: Env, version: string): Promise<TracingHandle> {
-  const [{ NodeTracerProvider }, { BatchSpanProcessor }, { OTLPTraceExporter }, { detectResources, envDetector, resourceFromAttributes }] = await Promise.all([
-    import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/sdk-trace-base'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
-  ]);
+async function load(endpoint: string, protocol: TracingProtocol, env: Env, version: string): Promise<TracingHandle> {
+  const [{ BasicTracerProvider, BatchSpanProcessor }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { OTLPTraceExporter }] =
+    await Promise.all([
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/core'),
+      import('@opentelemetry/resources'),
+      protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
+    ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'modelgate', 'service.version': version }).merge(
     detectResources({ detectors: [envDetector] }),
   );
-  // Batching, sampling (OTEL_TRACES_SAMPLER), headers and timeouts follow the OTEL_* variables too.
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }))] });
-  // An AsyncLocalStorage context manager and the W3C traceparent propagator: only while tracing is on.
-  provider.register();
+  const limit = env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT ?? env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT;
+  // Batching (OTEL_BSP_*: a bounded queue, one export at a time), sampling (OTEL_TRACES_SAMPLER), headers and timeouts follow the OTEL_* variables.
+  const provider = new BasicTracerProvider({
+    resource,
+    spanLimits: limit === undefined || limit.trim() === '' ? { attributeValueLengthLimit: ATTRIBUTE_VALUE_LIMIT } : {},
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }))],
+  });
+  tracing.tracer = provider.getTracer('modelgate', version);
+  tracing.propagator = new W3CTraceContextPropagator();
   tracing.enabled = true;
   return {
     async stop() {
       tracing.enabled = false;
       running = null;
       await provider.shutdown().catch(() => undefined);
-      trace.disable();
-      context.disable();
-      propagation.disable();
+      tracing.tracer = null;
+      tracing.propagator = null;
     },
   };
 }

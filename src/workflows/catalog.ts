@@ -27,7 +27,7 @@ export class Catalog {
   ) {}
 
   createModel(caller: Caller, request: Target & { description: string | null; tags: Tags }): Promise<Model> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     const input = { name: request.name, description: request.description, tags: request.tags };
     return this.commands.run(caller, {
       action: 'createModel', registry, model: request.name, permissions: [{ permission: 'edit', creates: true }], input,
@@ -39,7 +39,7 @@ export class Catalog {
   }
 
   updateModel(caller: Caller, request: Target & { description: string | null }): Promise<Model> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'updateModel', registry, model: request.name, permissions: ['edit'], input: { description: request.description },
       run: async (step) => {
@@ -50,7 +50,7 @@ export class Catalog {
   }
 
   renameModel(caller: Caller, request: Target & { newName: string }): Promise<Model> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
       run: async (step) => {
@@ -62,7 +62,7 @@ export class Catalog {
   }
 
   deleteModel(caller: Caller, request: Target): Promise<void> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'deleteModel', registry, model: request.name, permissions: ['admin'], input: {},
       run: async (step) => {
@@ -75,7 +75,7 @@ export class Catalog {
 
   /** A new version (and the model on first use), with its semver assigned under the model's lock. */
   registerVersion(caller: Caller, request: RegisterRequest): Promise<ModelVersion> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     const { registry: _registry, bump, ...fields } = request;
     const input = { ...fields, bump: bump ?? null };
     return this.commands.run(caller, {
@@ -95,7 +95,7 @@ export class Catalog {
   }
 
   updateVersion(caller: Caller, request: Target & { version: string; description: string | null }): Promise<ModelVersion> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'updateVersion', registry, model: request.name, version: request.version, permissions: ['edit'], input: { description: request.description },
       run: async (step) => {
@@ -111,7 +111,7 @@ export class Catalog {
    * concurrent merges of different fields both land). Audited, idempotent with a key.
    */
   updateCard(caller: Caller, request: Target & { version: string; card: CardPatch; merge?: boolean; idempotencyKey?: string | null }): Promise<ModelVersion> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     const key = { name: request.name, version: request.version };
     return this.commands.run(caller, {
       action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'], input: { card: request.card, merge: Boolean(request.merge) },
@@ -134,7 +134,7 @@ export class Catalog {
   }
 
   deleteVersion(caller: Caller, request: Target & { version: string }): Promise<void> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'deleteVersion', registry, model: request.name, version: request.version, permissions: ['admin'], input: {},
       run: async (step) => {
@@ -146,7 +146,7 @@ export class Catalog {
 
   /** Tags on the model, or on a version when one is named; `remove` keys that are not set are ignored. */
   changeTags(caller: Caller, request: Target & { version?: string | null; set: Tags; remove: string[] }): Promise<void> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     const version = request.version ?? null;
     return this.commands.run(caller, {
       action: request.remove.length ? 'deleteTags' : 'setTags', registry, model: request.name, version, permissions: ['edit'], input: { set: request.set, remove: request.remove },
@@ -158,7 +158,7 @@ export class Catalog {
   }
 
   setAlias(caller: Caller, request: Target & { alias: string; version: string }): Promise<void> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'setAlias', registry, model: request.name, version: request.version, permissions: ['edit'], input: { alias: request.alias },
       run: async (step) => {
@@ -169,7 +169,7 @@ export class Catalog {
   }
 
   deleteAlias(caller: Caller, request: Target & { alias: string }): Promise<void> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'deleteAlias', registry, model: request.name, permissions: ['edit'], input: { alias: request.alias },
       run: async (step) => {
@@ -194,7 +194,7 @@ export class Catalog {
 
   /** A raw move without gates (administrators); entering PRODUCTION is production history like any promotion. */
   transitionStage(caller: Caller, request: Target & { version: string; stage: Stage; archiveExisting: boolean }): Promise<StageTransition> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     const key = { name: request.name, version: request.version };
     return this.commands.run(caller, {
       action: 'transitionStage', registry, model: request.name, version: request.version, permissions: ['admin'],

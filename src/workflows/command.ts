@@ -1,7 +1,8 @@
-import { ErrorCode, RegistryError, describeFlaw, inSpan, isRegistryError, tracing, unstorableText, type RegistryAdapter } from '../core/index.ts';
+import { ErrorCode, RegistryError, clip, describeFlaw, isRegistryError, unstorableText, type RegistryAdapter, type TraceScope } from '../core/index.ts';
 import type { GatewayStore, NewAuditEvent, OpenIntent, ProductionRecord } from '../store/index.ts';
 import { argumentsHash, checkIdempotencyKey, idempotencyScope } from './idempotency.ts';
 import type { IntentPlan, Reconciler } from './reconcile.ts';
+import { tracedStore } from './traced-store.ts';
 
 /** What a caller may be allowed to do. */
 export type Permission =
@@ -22,6 +23,8 @@ export interface Caller {
   sees?(registry: string, model: string): boolean;
   /** Forgets what this caller has cached about a registry, once it changed. */
   changed?(registry: string): void;
+  /** The caller's request trace (tracing on): commands, their store work and backend calls become spans under it. */
+  trace?: TraceScope;
 }
 
 /** The steps a command's own work can take inside the pipeline. */
@@ -81,16 +84,17 @@ export class CommandRunner {
   }
 
   run<T>(caller: Caller, command: Command<T>): Promise<T> {
-    if (!tracing.enabled) return this.pipeline(caller, command);
-    const attributes = { 'modelgate.action': command.action, 'modelgate.registry.id': command.registry?.id ?? '*', 'modelgate.model': command.model ?? '', 'modelgate.principal': caller.principal };
-    return inSpan(`workflow ${command.action}`, attributes, async (span) => {
-      const result = await this.pipeline(caller, command);
-      span?.setAttribute('modelgate.result', command.result?.(result) ?? 'OK');
+    const scope = caller.trace;
+    if (!scope) return this.pipeline(caller, command, this.store);
+    const attributes = { 'modelgate.action': command.action, 'modelgate.registry.id': command.registry?.id ?? '*', 'modelgate.model': clip(command.model ?? ''), 'modelgate.principal': clip(caller.principal) };
+    return scope.within(`workflow ${command.action}`, attributes, async (span) => {
+      const result = await this.pipeline(caller, command, tracedStore(this.store, scope));
+      span.setAttribute('modelgate.result', command.result?.(result) ?? 'OK');
       return result;
     });
   }
 
-  private async pipeline<T>(caller: Caller, command: Command<T>): Promise<T> {
+  private async pipeline<T>(caller: Caller, command: Command<T>, store: GatewayStore): Promise<T> {
     const registry = command.registry?.id ?? '*';
     const base = { principal: caller.principal, action: command.action, registry, model: command.model, version: command.version ?? null };
     try {
@@ -104,7 +108,7 @@ export class CommandRunner {
       if (flawed) throw new RegistryError(ErrorCode.INVALID_INPUT, `Argument ${flawed.path} ${describeFlaw(flawed.flaw)}`, { details: { argument: flawed.path, reason: flawed.flaw } });
       command.validate?.();
     } catch (error) {
-      await this.refused(base, command.input, error);
+      await this.refused(store, base, command.input, error);
       throw error;
     }
     const observer = this.observer;
@@ -115,34 +119,34 @@ export class CommandRunner {
         ? async () => {
             await observer.before(adapter, model);
             try {
-              return await this.execute(caller, command, base);
+              return await this.execute(caller, command, base, store);
             } finally {
               await observer.after(adapter, model);
             }
           }
-        : () => this.execute(caller, command, base);
+        : () => this.execute(caller, command, base, store);
     try {
       // Commands on one model run one at a time; gateway-wide ones (no model) need no lock.
-      return command.model !== null ? await this.store.withLock(lockKey(registry, command.model), work) : await work();
+      return command.model !== null ? await store.withLock(lockKey(registry, command.model), work) : await work();
     } finally {
       if (command.registry) caller.changed?.(registry);
     }
   }
 
-  private async execute<T>(caller: Caller, command: Command<T>, base: Omit<NewAuditEvent, 'before' | 'after' | 'result' | 'detail'>): Promise<T> {
+  private async execute<T>(caller: Caller, command: Command<T>, base: Omit<NewAuditEvent, 'before' | 'after' | 'result' | 'detail'>, store: GatewayStore): Promise<T> {
     const key = command.idempotencyKey;
     const once = key == null ? null : { scope: idempotencyScope(base.registry!, base.model, command.action, caller.principal, key), argsHash: argumentsHash(command.input) };
     if (once) {
-      const stored = await this.store.getIdempotent(once.scope);
+      const stored = await store.getIdempotent(once.scope);
       if (stored && stored.argsHash !== once.argsHash) {
         const error = new RegistryError(ErrorCode.CONFLICT, `idempotencyKey '${key}' was first used with other arguments; use a new key for a new call`, {
           details: { argument: 'idempotencyKey' },
         });
-        await this.refused(base, command.input, error);
+        await this.refused(store, base, command.input, error);
         throw error;
       }
       if (stored) {
-        await this.store.recordOutcome({ event: { ...base, before: null, after: { idempotencyKey: key }, result: 'REPLAYED', detail: null } });
+        await store.recordOutcome({ event: { ...base, before: null, after: { idempotencyKey: key }, result: 'REPLAYED', detail: null } });
         return command.revive ? command.revive(stored.value) : (stored.value as T);
       }
     }
@@ -154,7 +158,7 @@ export class CommandRunner {
       principal: caller.principal,
       intend: async (plan) => {
         if (intent) return;
-        intent = await this.store.openIntent({ ...base, before, after: plan, result: 'INTENT', detail: null }, plan);
+        intent = await store.openIntent({ ...base, before, after: plan, result: 'INTENT', detail: null }, plan);
       },
       before: (value) => (before = value),
       enteredProduction: (version) => (production = { registry: base.registry!, model: base.model!, version, by: caller.principal }),
@@ -162,7 +166,7 @@ export class CommandRunner {
     };
     try {
       const result = await command.run(step);
-      await this.store.recordOutcome({
+      await store.recordOutcome({
         event: { ...base, before, after: command.after ? command.after(result) : command.input, result: command.result?.(result) ?? 'OK', detail },
         closes: (intent as OpenIntent | null)?.id ?? null,
         production,
@@ -172,7 +176,7 @@ export class CommandRunner {
     } catch (error) {
       const opened = intent as OpenIntent | null;
       const unknown = isRegistryError(error) && error.outcome === 'UNKNOWN';
-      await this.store.recordOutcome({
+      await store.recordOutcome({
         event: { ...base, before, after: unknown ? { outcome: 'UNKNOWN' } : errorState(error, command.input), result: codeOf(error), detail: messageOf(error) },
       });
       // A write that failed after the intent: read what really happened now, unless the backend may still apply it later.
@@ -183,12 +187,12 @@ export class CommandRunner {
 
   /** A refusal found before a command could be formed (an unknown approval id): audited like any other. */
   refuse(caller: Caller, target: Pick<NewAuditEvent, 'action' | 'registry' | 'model' | 'version'>, input: unknown, error: unknown): Promise<void> {
-    return this.refused({ principal: caller.principal, ...target }, input, error);
+    return this.refused(caller.trace ? tracedStore(this.store, caller.trace) : this.store, { principal: caller.principal, ...target }, input, error);
   }
 
   /** A refusal before anything was done: one audit event, nothing else. */
-  private async refused(base: Omit<NewAuditEvent, 'before' | 'after' | 'result' | 'detail'>, input: unknown, error: unknown): Promise<void> {
-    await this.store.appendAudit({ ...base, before: null, after: input ?? null, result: codeOf(error), detail: messageOf(error) });
+  private async refused(store: GatewayStore, base: Omit<NewAuditEvent, 'before' | 'after' | 'result' | 'detail'>, input: unknown, error: unknown): Promise<void> {
+    await store.appendAudit({ ...base, before: null, after: input ?? null, result: codeOf(error), detail: messageOf(error) });
   }
 }
 

@@ -76,8 +76,8 @@ export class Copies {
   ) {}
 
   async copyVersion(caller: Caller, request: CopyRequest, preRead?: PreRead): Promise<CopyResult> {
-    const source = this.registries.get(request.from.registry);
-    const target = this.registries.get(request.to.registry);
+    const source = this.registries.get(request.from.registry, caller.trace);
+    const target = this.registries.get(request.to.registry, caller.trace);
     const name = request.to.name ?? request.from.name;
     const dryRun = Boolean(request.dryRun);
     const strict = Boolean(request.strict);

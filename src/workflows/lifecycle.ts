@@ -9,6 +9,7 @@ import {
   type ModelVersion,
   type RegistryAdapter,
   type RegistrySet,
+  type TraceScope,
 } from '../core/index.ts';
 import { ApprovalStatus, auditKey, issueCheckpoint, type ApprovalRequest, type AuditCheckpoint, type GatewayStore } from '../store/index.ts';
 import type { Caller, CommandRunner, CommandStep, Permission } from './command.ts';
@@ -103,14 +104,15 @@ export class Lifecycle {
     private readonly commands: CommandRunner,
   ) {}
 
-  async evaluate(registryId: string | null | undefined, name: string, version: string, targetStage: Stage): Promise<GateReport> {
-    const registry = this.registries.get(registryId);
+  /** `scope`: the asking request's trace, whose span the reads hang under (tracing on). */
+  async evaluate(registryId: string | null | undefined, name: string, version: string, targetStage: Stage, scope?: TraceScope): Promise<GateReport> {
+    const registry = this.registries.get(registryId, scope);
     const found = await requireVersion(registry, name, version);
     return evaluateGates(registry, found, policyFor(this.policies, registry.id, name, targetStage));
   }
 
   promote(caller: Caller, request: PromoteRequest): Promise<PromotionResult> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     const dryRun = Boolean(request.dryRun);
     const stage = request.targetStage;
     return this.commands.run(caller, {
@@ -165,7 +167,7 @@ export class Lifecycle {
 
   async approve(caller: Caller, id: string, comment: string | null): Promise<{ request: ApprovalRequest; promotion: PromotionResult | null }> {
     const found = await this.visibleApproval(caller, 'approve', id, { comment });
-    const registry = this.registries.get(found.registry);
+    const registry = this.registries.get(found.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'approve',
       registry,
@@ -219,7 +221,7 @@ export class Lifecycle {
     const found = await this.visibleApproval(caller, 'reject', id, { reason });
     return this.commands.run(caller, {
       action: 'reject',
-      registry: this.registries.get(found.registry),
+      registry: this.registries.get(found.registry, caller.trace),
       model: found.model,
       version: found.version,
       permissions: ['approve'],
@@ -239,7 +241,7 @@ export class Lifecycle {
   }
 
   rollback(caller: Caller, request: RollbackRequest): Promise<RollbackResult> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'rollback',
       registry,
@@ -259,7 +261,7 @@ export class Lifecycle {
   }
 
   checkDegradation(caller: Caller, request: DegradationRequest): Promise<DegradationResult> {
-    const registry = this.registries.get(request.registry);
+    const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'checkDegradation',
       registry,

@@ -52,8 +52,8 @@ export class Migrations {
 
   /** Starts a job (audited as `migrateModel`) and drives it in the background; resolves with the job as started. */
   async start(caller: Caller, request: MigrateRequest): Promise<MigrationJob> {
-    const source = this.registries.get(request.from.registry);
-    const target = this.registries.get(request.to.registry);
+    const source = this.registries.get(request.from.registry, caller.trace);
+    const target = this.registries.get(request.to.registry, caller.trace);
     const name = request.to.name ?? request.from.name;
     const job = await this.commands.run(caller, {
       action: 'migrateModel',
@@ -86,7 +86,8 @@ export class Migrations {
       },
       after: (started) => ({ migration: started.id, versions: started.items.length }),
     });
-    if (job.status === 'RUNNING') this.drive(job, caller);
+    // The job outlives the request: its copies are not spans of it.
+    if (job.status === 'RUNNING') this.drive(job, { ...caller, trace: undefined });
     return job;
   }
 

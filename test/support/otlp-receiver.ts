@@ -1,6 +1,7 @@
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeTraceRequest } from './otlp-protobuf.ts';
 
 /** One span as OTLP/HTTP JSON carries it, attributes flattened to plain values. */
 export interface ReceivedSpan {
@@ -13,6 +14,8 @@ export interface ReceivedSpan {
   attributes: Record<string, unknown>;
   status: { code?: number; message?: string };
   service: unknown;
+  /** The W3C tracestate the span carries, as exported. */
+  traceState?: string;
 }
 
 interface OtlpValue {
@@ -28,9 +31,13 @@ const plain = (value: OtlpValue): unknown =>
   value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.doubleValue ?? value.boolValue ?? value.arrayValue?.values?.map(plain);
 const flatten = (attributes: OtlpAttributes) => Object.fromEntries((attributes ?? []).map((a) => [a.key, plain(a.value)]));
 
-/** A local OTLP/HTTP receiver (what a collector listens with on :4318), keeping every span posted to /v1/traces. */
+/**
+ * A local OTLP/HTTP receiver (what a collector listens with on :4318), keeping every span posted to
+ * /v1/traces in either encoding (protobuf or JSON); `contentTypes` lists what each export was sent as.
+ */
 export async function startOtlpReceiver() {
   const spans: ReceivedSpan[] = [];
+  const contentTypes: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -38,7 +45,9 @@ export async function startOtlpReceiver() {
       if (req.method !== 'POST' || req.url !== '/v1/traces') return void res.writeHead(404).end();
       let body = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      const payload = JSON.parse(body.toString('utf8')) as {
+      const contentType = req.headers['content-type'] ?? '';
+      contentTypes.push(contentType);
+      const payload = (contentType.startsWith('application/x-protobuf') ? decodeTraceRequest(body) : JSON.parse(body.toString('utf8'))) as {
         resourceSpans?: { resource?: { attributes?: OtlpAttributes }; scopeSpans?: { spans?: (Omit<ReceivedSpan, 'attributes' | 'service'> & { attributes?: OtlpAttributes })[] }[] }[];
       };
       for (const resource of payload.resourceSpans ?? []) {
@@ -54,6 +63,7 @@ export async function startOtlpReceiver() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     spans,
+    contentTypes,
     /** Waits until `predicate` holds over the spans received so far (the exporter batches). */
     async waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs = 30_000): Promise<ReceivedSpan[]> {
       const until = Date.now() + timeoutMs;

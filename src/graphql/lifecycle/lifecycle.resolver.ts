@@ -37,7 +37,7 @@ export class LifecycleResolver {
     @Ctx() ctx: GatewayContext,
   ) {
     ctx.authorize('read', ctx.registries.get(registry).id, name);
-    return ctx.lifecycle.evaluate(registry, name, version, targetStage);
+    return ctx.lifecycle.evaluate(registry, name, version, targetStage, ctx.trace);
   }
 
   @Query(() => BestVersionResultType, { nullable: true, complexity: backendCall, description: 'The version with the best recorded metric; null when none recorded it' })

@@ -68,6 +68,8 @@ export interface VertexStandin {
   faults: StandinFaults;
   /** How many times each RPC was called, for batching tests. */
   calls: Map<string, number>;
+  /** The W3C trace context each RPC arrived with (gRPC metadata), in order, for propagation tests. */
+  traceContext: { method: string; traceparent?: string; tracestate?: string }[];
   reset(): void;
   stop(): Promise<void>;
 }
@@ -104,6 +106,11 @@ export async function startVertexStandin(): Promise<VertexStandin> {
   let nextEvaluation = 1;
   const faults: StandinFaults = { unavailable: false, hangMs: 0 };
   const calls = new Map<string, number>();
+  const traceContext: VertexStandin['traceContext'] = [];
+  const metadataText = (metadata: grpc.Metadata, key: string) => {
+    const values = metadata.get(key).map(String);
+    return values.length ? values.join(',') : undefined;
+  };
 
   // ---- names ------------------------------------------------------------------
   const parentOf = (name: string) => {
@@ -349,6 +356,7 @@ export async function startVertexStandin(): Promise<VertexStandin> {
         method,
         (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
           calls.set(method, (calls.get(method) ?? 0) + 1);
+          traceContext.push({ method, traceparent: metadataText(call.metadata, 'traceparent'), tracestate: metadataText(call.metadata, 'tracestate') });
           const run = () => {
             if (faults.unavailable) return callback({ code: grpc.status.UNAVAILABLE, details: 'The service is currently unavailable.' });
             try {
@@ -374,10 +382,12 @@ export async function startVertexStandin(): Promise<VertexStandin> {
     port,
     faults,
     calls,
+    traceContext,
     reset() {
       models.clear();
       operations.clear();
       calls.clear();
+      traceContext.length = 0;
       faults.unavailable = false;
       faults.hangMs = 0;
     },
