@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/server/config.ts';
-import { tracingEndpoint } from '../../src/server/tracing.ts';
+import { tracingEndpoint, tracingProtocol } from '../../src/server/tracing.ts';
 
 describe('tracing is configured by the standard OTEL_* variables', () => {
   it('stays off without an endpoint, or when disabled', () => {
@@ -22,5 +22,13 @@ describe('tracing is configured by the standard OTEL_* variables', () => {
     expect(() => tracingEndpoint({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_ENDPOINT/);
     expect(() => tracingEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://c:4318' })).toThrow(/http/);
     expect(() => tracingEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/grpc/);
+  });
+
+  it('exports OTLP protobuf unless http/json is asked for; anything else stops start-up naming the variable', () => {
+    expect(tracingProtocol({})).toBe('http/protobuf');
+    expect(tracingProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toBe('http/json');
+    expect(tracingProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toBe('http/protobuf');
+    expect(() => tracingProtocol({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift' })).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be http\/protobuf or http\/json/);
+    expect(() => tracingEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'json' })).toThrow(ConfigError);
   });
 });
