@@ -17,7 +17,7 @@ defineFuzzSuite('mlflow (real server)', async () => {
   return { adapter, teardown: () => adapter.close() };
 });
 
-// HTTP requests per query shape: the version search sent with the one registered-models/get, then one run read.
+// HTTP requests per query shape: a page is one version search then one runs/search (the registered model only when its fields are selected, sent with the search).
 defineReadCostSuite(
   'mlflow (real server, HTTP requests counted)',
   async () => {
@@ -30,8 +30,10 @@ defineReadCostSuite(
     return { adapter, backend: { calls }, teardown: () => adapter.close() };
   },
   {
-    leanPage: ['GET model-versions/search', 'GET registered-models/get', 'POST runs/search'],
+    leanPage: ['GET model-versions/search', 'POST runs/search'],
     fullPage: ['GET model-versions/search', 'GET registered-models/get', 'POST runs/search'],
     oneVersion: ['GET model-versions/get', 'GET runs/get'],
+    modelWithAliases: ['GET registered-models/get'],
+    versionWithModel: ['GET model-versions/get', 'GET registered-models/get'],
   },
 );

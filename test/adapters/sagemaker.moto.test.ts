@@ -241,9 +241,11 @@ defineReadCostSuite(
     return { adapter, backend, teardown: () => adapter.close() };
   },
   {
-    leanPage: sorted([...times(3, 'DescribeModelPackageGroup'), 'ListModelPackages', ...times(6, 'DescribeModelPackage')]),
+    leanPage: sorted([...times(2, 'DescribeModelPackageGroup'), 'ListModelPackages', ...times(6, 'DescribeModelPackage')]),
     fullPage: sorted([...times(3, 'DescribeModelPackageGroup'), 'ListTags', 'ListModelPackages', ...times(6, 'DescribeModelPackage')]),
     oneVersion: sorted([...times(2, 'DescribeModelPackageGroup'), ...times(2, 'DescribeModelPackage')]),
+    modelWithAliases: ['DescribeModelPackageGroup', 'ListTags'],
+    versionWithModel: sorted(['DescribeModelPackage', ...times(2, 'DescribeModelPackageGroup'), 'ListTags']),
   },
 );
 

@@ -20,6 +20,8 @@ export interface BackendCost {
   leanPage?: string[] | number;
   fullPage?: string[] | number;
   oneVersion?: string[] | number;
+  modelWithAliases?: string[] | number;
+  versionWithModel?: string[] | number;
 }
 
 function expectBackend(subject: ReadCostSubject, expected: string[] | number | undefined): void {
@@ -33,6 +35,7 @@ const LEAN_PAGE = `query ($name: String!) { model(name: $name) { name versions(f
 const FULL_PAGE = `query ($name: String!) { model(name: $name) { name tags { key value } aliases { alias version }
   versions(first: 50) { edges { node { version tags { key value } aliases metrics { key value } params { key value } } } } } }`;
 const ONE_VERSION = `query ($name: String!) { modelVersion(name: $name, version: "2") { version metric(name: "accuracy") params { key value } } }`;
+const MODEL_WITH_ALIASES = `query ($name: String!) { model(name: $name) { name aliases { alias version } } }`;
 const VERSION_WITH_MODEL = `query ($name: String!) { modelVersion(name: $name, version: "2") { version aliases tag(key: "framework")
   model { name tags { key value } } } }`;
 
@@ -84,12 +87,28 @@ export function defineReadCostSuite(name: string, setup: () => Promise<ReadCostS
     });
     beforeEach(() => counter.reset());
 
-    it('a page of versions with one metric: one model lookup, one list, one metrics batch', async () => {
+    /** The cursor of the oldest version: a page after it is empty. */
+    const lastCursor = async () => {
+      const { body } = await postGraphQL(test.url, `query ($name: String!) { model(name: $name) { versions(first: 50) { pageInfo { endCursor } } } }`, { name: model });
+      return body.data.model.versions.pageInfo.endCursor as string;
+    };
+
+    it('a page of versions with one metric: one list, one metrics batch, no model lookup (a version proves the model)', async () => {
       const data = await query(LEAN_PAGE);
+      expect(data.model.name).toBe(model);
       expect(data.model.versions.nodes.map((v: { version: string }) => v.version)).toEqual(['3', '2', '1']);
       expect(data.model.versions.nodes[2]).toMatchObject({ version: '1', metric: 0.81 });
-      expect(Object.fromEntries(counter.calls)).toEqual({ getModel: 1, listVersions: 1, getMetrics: 1 });
+      expect(Object.fromEntries(counter.calls)).toEqual({ listVersions: 1, getMetrics: 1 });
       expectBackend(subject, backendCost.leanPage);
+    });
+
+    it('the same shape for an absent model answers null; an empty page looks the model up', async () => {
+      const absent = await postGraphQL(test.url, LEAN_PAGE, { name: `${model}-absent` });
+      expect(absent.body).toEqual({ data: { model: null } });
+      const after = await lastCursor();
+      const empty = await query(LEAN_PAGE.replace('versions(first: 50)', `versions(first: 50, after: "${after}")`));
+      expect(empty.model).toEqual({ name: model, versions: { nodes: [] } });
+      expect(counter.calls.get('getModel')).toBe(1);
     });
 
     it('every detail selected: the same three calls, and every detail is right', async () => {
@@ -119,6 +138,14 @@ export function defineReadCostSuite(name: string, setup: () => Promise<ReadCostS
       const data = await query(VERSION_WITH_MODEL);
       expect(data.modelVersion).toEqual({ version: '2', aliases: ['champion'], tag: 'sklearn', model: { name: model, tags: [{ key: 'team', value: 'a' }] } });
       expect(Object.fromEntries(counter.calls)).toEqual({ getVersions: 1, getModel: 1 });
+      expectBackend(subject, backendCost.versionWithModel);
+    });
+
+    it('a model with its aliases: one model lookup', async () => {
+      const data = await query(MODEL_WITH_ALIASES);
+      expect(data.model).toEqual({ name: model, aliases: [{ alias: 'champion', version: '2' }] });
+      expect(Object.fromEntries(counter.calls)).toEqual({ getModel: 1 });
+      expectBackend(subject, backendCost.modelWithAliases);
     });
   });
 }

@@ -8,8 +8,8 @@ import { postGraphQL, startTestGateway, type TestGateway } from '../support/gate
 import { defineReadCostSuite } from './read-cost-suite.ts';
 
 /**
- * SQL statements per shape: model row; versions; metrics; (+ tags and aliases of the model, tags of the versions, params).
- * A selected metric reads the versions' tags too (metrics may live in `metric_*` tags), so the lean shapes count 4.
+ * SQL statements per shape: versions; metrics; (+ the model row, its tags and aliases, tags of the versions, params).
+ * A selected metric reads the versions' tags too (metrics may live in `metric_*` tags), so the lean page counts 3.
  */
 defineReadCostSuite(
   'local (SQLite statements counted)',
@@ -19,7 +19,7 @@ defineReadCostSuite(
     const adapter = new LocalRegistry({ id: 'local', path: join(dir, 'local.db'), onStatement: (sql) => calls.push(sql) });
     return { adapter, backend: { calls }, teardown: async () => (await adapter.close(), rmSync(dir, { recursive: true, force: true })) };
   },
-  { leanPage: 4, fullPage: 7, oneVersion: 4 },
+  { leanPage: 3, fullPage: 7, oneVersion: 4, modelWithAliases: 2, versionWithModel: 5 },
 );
 
 describe('details selected after a lean read', () => {
@@ -55,12 +55,12 @@ describe('details selected after a lean read', () => {
     expect(Object.fromEntries(counter.calls)).toEqual({ getVersions: 1 });
   });
 
-  it('starts the selected versions page with the model lookup, reading it once, arguments from variables', async () => {
+  it('reads the selected versions page once, arguments from variables, and no model row when a version proves the model', async () => {
     counter.reset();
     const { body } = await postGraphQL(test.url, 'query ($first: Int) { model(name: "m") { versions(first: $first, stages: NONE) { nodes { version } } } }', { first: 2 });
     expect(body.errors).toBeUndefined();
     expect(body.data.model.versions.nodes).toEqual([{ version: '3' }, { version: '2' }]);
-    expect(Object.fromEntries(counter.calls)).toEqual({ getModel: 1, listVersions: 1 });
+    expect(Object.fromEntries(counter.calls)).toEqual({ listVersions: 1 });
   });
 
   it('still refuses a bad page size, and answers null for an absent model', async () => {

@@ -1,12 +1,13 @@
 import { valueFromASTUntyped, type GraphQLResolveInfo } from 'graphql';
 import { Args, Arg, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from '../type-graphql.ts';
-import { ALL_STAGES, MAX_PAGE_SIZE, Stage, isUnread, pageRequest, type Detail, type Model, type ModelVersion, type PageRequest, type VersionQuery } from '../../core/index.ts';
-import { modelShape, nodeFields, nodeFieldsOf, selectedNodes, versionShape } from '../selection.ts';
+import { ALL_STAGES, MAX_PAGE_SIZE, Stage, UNREAD, isUnread, pageRequest, type Detail, type Model, type ModelVersion, type Page, type PageRequest, type VersionQuery } from '../../core/index.ts';
+import { modelShape, nodeFields, nodeFieldsOf, selectedFields, selectedNodes, versionShape } from '../selection.ts';
 import { visiblePage } from '../common/scoped-page.ts';
 import { toConnection } from '../common/connection.ts';
 import { AliasType, TagType, entries, toRecord } from '../common/tag.type.ts';
 import type { GatewayContext } from '../context.ts';
 import { readable, readsWholeRegistry } from '../access.ts';
+import type { RegistryLoaders } from '../loaders.ts';
 
 /** Backend page size while refilling a scoped caller's page. */
 const SCAN_PAGE = 50;
@@ -15,6 +16,23 @@ import { VersionsArgs } from '../version/version.args.ts';
 import { CreateModelArgs, ModelRefArgs, ModelsArgs, RenameModelArgs, UpdateModelArgs } from './model.args.ts';
 import { ModelConnection, ModelType } from './model.type.ts';
 import { LIST_BOUND, backendCall, boundedList, latestPerStage, paged } from '../pricing.ts';
+
+/** Model fields answered from the model's name alone: selecting only these, a model whose versions page has a version is known to exist. */
+const NAME_ONLY_FIELDS: ReadonlySet<string> = new Set(['__typename', 'registry', 'name', 'versions']);
+
+/**
+ * A model known to exist (one of its versions was read) without its row: only for selections of
+ * NAME_ONLY_FIELDS. The dates are invalid on purpose, so a wrong use fails instead of answering.
+ */
+const modelByName = (registry: string, name: string): Model => ({
+  registry,
+  name,
+  description: null,
+  tags: UNREAD.tags,
+  aliases: UNREAD.modelAliases,
+  createdAt: new Date(Number.NaN),
+  updatedAt: new Date(Number.NaN),
+});
 
 const versionQuery = (args: VersionsArgs): VersionQuery => ({ stages: args.stages ?? undefined, order: args.order ?? undefined });
 
@@ -71,8 +89,19 @@ export class ModelResolver {
     // Out of scope looks like absent: null, as for a missing model.
     if (!readable(ctx.access, loaders.registry.id, args.name)) return null;
     // The versions selected below start now, alongside the model lookup: one round trip less on remote backends.
-    for (const { query, page, shape } of versionsSelected(info)) loaders.versionPage(args.name, query, page, shape);
+    const pages = versionsSelected(info).map(({ query, page, shape }) => loaders.versionPage(args.name, query, page, shape));
+    if (pages.length && [...selectedFields(info)].every((field) => NAME_ONLY_FIELDS.has(field))) return this.modelOfVersions(loaders, args.name, pages, info);
     return loaders.model.load(args.name, modelShape(info));
+  }
+
+  /**
+   * A version proves its model exists: a selection of the name and versions needs no model lookup
+   * when a page has one. An empty or failed page says nothing, so the model is looked up as usual.
+   */
+  private async modelOfVersions(loaders: RegistryLoaders, name: string, pages: Promise<Page<ModelVersion>>[], info: GraphQLResolveInfo) {
+    const read = await Promise.allSettled(pages);
+    if (read.some((page) => page.status === 'fulfilled' && page.value.items.length > 0)) return modelByName(loaders.registry.id, name);
+    return loaders.model.load(name, modelShape(info));
   }
 
   @Mutation(() => ModelType)
