@@ -1,8 +1,11 @@
 /**
- * npm run bench:mlflow [-- --versions 50 --rounds 20]
+ * npm run bench:mlflow [-- --versions 50 --rounds 20 --reps 5]
  *
  * One real MLflow server, one model of N versions each with a run of 5 metrics. Every round
- * runs each side once, in a rotating order (interleaved, so drift on a shared machine hits all):
+ * takes the comparisons in a rotating order; within a comparison both sides run back to back,
+ * `--reps` times each, alternating which goes first (compare: once each, the Python loop is
+ * slow). A round's ratio is the median of one side over the median of the other; the table
+ * gives the median of the rounds' ratios and their [min–max]:
  *   compare: the seed tutorial's loop in Python (get_model_version + get_run per version)
  *            vs one GraphQL compareVersions query; target >= 10x faster.
  *   one version (stage + metrics): the best direct REST client (model-versions/get, runs/get)
@@ -11,8 +14,11 @@
  *            one batched runs/search) vs GraphQL model { versions }; target <= 1.2x.
  * Both the direct client and the GraphQL client are undici Pools with keep-alive connections
  * from this process (the same HTTP client on both sides, so the ratio is the gateway's cost).
+ * Also printed, per request: this process's CPU time (client, plus the gateway on the GraphQL
+ * side: their difference is the gateway's CPU) and the MLflow server's (its process group).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +33,12 @@ import { startGateway } from '../src/server/gateway.ts';
 import { startMlflowServer } from '../test/support/peers/mlflow-server.ts';
 import { venvBin } from '../test/support/peers/python-env.ts';
 
-const { values } = parseArgs({ options: { versions: { type: 'string', default: '50' }, rounds: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { versions: { type: 'string', default: '50' }, rounds: { type: 'string', default: '20' }, reps: { type: 'string', default: '5' } },
+});
 const versionCount = Number(values.versions);
 const rounds = Number(values.rounds);
+const reps = Number(values.reps);
 const MODEL = 'BenchCompareModel';
 const ONE = String(Math.ceil(versionCount / 2));
 
@@ -150,18 +159,35 @@ try {
       if (nodes.length !== versionCount || !nodes.every((n: { metrics: unknown[] }) => n.metrics.length === 5)) throw new Error(JSON.stringify(body).slice(0, 500));
     },
   };
-  const names = Object.keys(sides);
-  for (const name of names) await sides[name]!(); // warm-up: connections, JIT, MLflow's caches
-  const times = new Map<string, number[]>(names.map((name) => [name, []]));
+  const comparisons: [string, string, number][] = [
+    ['compare: Python loop', 'compare: GraphQL compareVersions', 1],
+    ['one version: direct REST', 'one version: GraphQL', reps],
+    ['page: direct REST', 'page: GraphQL', reps],
+  ];
+  for (let i = 0; i < 3; i++) for (const name of Object.keys(sides)) await sides[name]!(); // warm-up: connections, JIT, MLflow's caches
+  const samples = new Map<string, Sample[]>(Object.keys(sides).map((name) => [name, []]));
+  const roundMedians = new Map<string, number[]>(Object.keys(sides).map((name) => [name, []]));
+  const measure = async (name: string) => {
+    const cpu = process.cpuUsage();
+    const peerCpu = groupCpuMs(server.pid);
+    const started = performance.now();
+    const own = await sides[name]!();
+    const wall = typeof own === 'number' ? own : performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    samples.get(name)!.push({ wall, cpu: (used.user + used.system) / 1000, peerCpu: groupCpuMs(server.pid) - peerCpu });
+    return wall;
+  };
   for (let round = 0; round < rounds; round++) {
-    for (const name of names.map((_, i) => names[(i + round) % names.length]!)) {
-      const started = performance.now();
-      const own = await sides[name]!();
-      times.get(name)!.push(typeof own === 'number' ? own : performance.now() - started);
+    for (const [a, b, times] of comparisons.map((_, i) => comparisons[(i + round) % comparisons.length]!)) {
+      const walls: Record<string, number[]> = { [a]: [], [b]: [] };
+      for (let rep = 0; rep < times; rep++) {
+        for (const name of (rep + round) % 2 ? [b, a] : [a, b]) walls[name]!.push(await measure(name));
+      }
+      for (const name of [a, b]) roundMedians.get(name)!.push(median(walls[name]!));
     }
     if ((round + 1) % 5 === 0) console.error(`[bench] round ${round + 1}/${rounds}`);
   }
-  printTable(times, rounds);
+  printTable(samples, roundMedians);
 } finally {
   python?.stdin?.end();
   python?.kill();
@@ -169,27 +195,68 @@ try {
   await server.stop();
 }
 
-function printTable(times: Map<string, number[]>, rounds: number): void {
-  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+interface Sample {
+  wall: number;
+  /** This process's CPU (user + system) while the side ran, ms. */
+  cpu: number;
+  /** The MLflow server's CPU (its process group) while the side ran, ms; 10 ms ticks. */
+  peerCpu: number;
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((sum, x) => sum + x, 0) / xs.length;
+}
+
+/** CPU time of every process in a process group (the MLflow server and its uvicorn workers), ms. */
+function groupCpuMs(group: number): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      // After the command name: state, ppid, pgrp, ..., utime and stime (fields 14 and 15 of stat(5)).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === group) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return ticks * 10;
+}
+
+function printTable(samples: Map<string, Sample[]>, roundMedians: Map<string, number[]>): void {
   const ratio = (slow: string, fast: string) => {
-    const a = times.get(slow)!;
-    const b = times.get(fast)!;
+    const a = roundMedians.get(slow)!;
+    const b = roundMedians.get(fast)!;
     const perRound = a.map((x, i) => x / b[i]!).sort((x, y) => x - y);
-    return { median: p50(perRound), low: perRound[0]!, high: perRound.at(-1)! };
+    return { median: median(perRound), low: perRound[0]!, high: perRound.at(-1)! };
   };
-  console.log(`MLflow ${versionCount} versions, 5 metrics each; ${rounds} interleaved rounds; wall ms medians; ratios per round: median [min–max].`);
+  const wall = (name: string) => median(samples.get(name)!.map((s) => s.wall));
+  console.log(`MLflow ${versionCount} versions, 5 metrics each; ${rounds} rounds, ${reps} back-to-back pairs per round (compare: 1); wall ms medians of all samples;`);
+  console.log(`ratio: median of the rounds' ratios of medians [min–max].`);
   console.log('');
   console.log('| comparison | baseline p50 ms | modelgate p50 ms | ratio | target |');
   console.log('|---|---:|---:|---:|---|');
   const row = (label: string, baseline: string, gateway: string, invert: boolean, target: string, ok: (r: number) => boolean) => {
     const r = invert ? ratio(baseline, gateway) : ratio(gateway, baseline);
-    console.log(
-      `| ${label} | ${p50(times.get(baseline)!).toFixed(1)} | ${p50(times.get(gateway)!).toFixed(1)} | ${r.median.toFixed(2)}x [${r.low.toFixed(2)}–${r.high.toFixed(2)}] | ${target} ${ok(r.median) ? 'yes' : 'NO'} |`,
-    );
+    console.log(`| ${label} | ${wall(baseline).toFixed(1)} | ${wall(gateway).toFixed(1)} | ${r.median.toFixed(2)}x [${r.low.toFixed(2)}–${r.high.toFixed(2)}] | ${target} ${ok(r.median) ? 'yes' : 'NO'} |`);
   };
   row(`compareVersions of ${versionCount}: Python loop ÷ modelgate`, 'compare: Python loop', 'compare: GraphQL compareVersions', true, '>= 10x', (r) => r >= 10);
   row('one version: modelgate ÷ direct REST', 'one version: direct REST', 'one version: GraphQL', false, '<= 1.1x', (r) => r <= 1.1);
   row(`page of ${versionCount}: modelgate ÷ direct REST`, 'page: direct REST', 'page: GraphQL', false, '<= 1.2x', (r) => r <= 1.2);
+  console.log('');
+  console.log('CPU per request, mean ms: this process (the client; on the GraphQL side also the gateway) and the MLflow server.');
+  console.log('');
+  console.log('| side | wall p50 ms | this process CPU ms | MLflow server CPU ms |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, list] of samples) {
+    if (name.startsWith('compare: Python')) continue;
+    console.log(`| ${name} | ${wall(name).toFixed(1)} | ${mean(list.map((s) => s.cpu)).toFixed(2)} | ${mean(list.map((s) => s.peerCpu)).toFixed(1)} |`);
+  }
 }
 
 function metricsOf(run: any): Record<string, number> {

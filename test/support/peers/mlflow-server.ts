@@ -8,6 +8,8 @@ import { ensureMlflow, venvBin } from './python-env.ts';
 export interface MlflowServer {
   url: string;
   dir: string;
+  /** Process group of the server and its workers. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startMlflowServer(): Promise<MlflowServer> {
   return {
     url,
     dir,
+    pid: peer.pid,
     async stop() {
       await peer.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,8 @@ import { waitForHttp } from './free-port.ts';
 import { scaled } from '../time-scale.ts';
 
 export interface PeerProcess {
+  /** The peer's pid, which is also its process group's id (benches read the group's CPU time). */
+  readonly pid: number;
   stop(): Promise<void>;
   /** Sends a signal (SIGKILL: no chance to clean up) and waits for the process to be gone. */
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -40,6 +42,7 @@ export async function startPeerProcess(label: string, command: string, args: str
     throw new Error(`Could not start ${label} for the tests: ${(error as Error).message}\n${output}`);
   }
   return {
+    pid: child.pid!,
     async kill(signal) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));
