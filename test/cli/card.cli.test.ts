@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,10 @@ describe('modelgate card show and card set', () => {
     });
     files = mkdtempSync(join(tmpdir(), 'modelgate-card-cli-'));
   });
-  afterAll(() => test?.stop());
+  afterAll(async () => {
+    await test?.stop();
+    rmSync(files, { recursive: true, force: true });
+  });
 
   it('register --card, then card set fills what a card gate needs, field by field, and promote passes', async () => {
     const cardFile = join(files, 'card.json');
