@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { toCardPatch } from '../../src/graphql/card/card.resolver.ts';
+import { argumentsHash } from '../../src/workflows/idempotency.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { VertexRegistry } from '../../adapters/vertex/index.ts';
@@ -125,5 +128,23 @@ describe('updateCard(merge: true) under attack', () => {
         expect(read.dependencies).toEqual([{ name: 'numpy', version }]);
       }
     }
+  });
+
+  it('a key stored by a gateway from before merge existed still replays a call without merge', async () => {
+    const { version } = (await client.request(RegisterVersionDocument, { registry: 'local', name: 'OldKey', card: { training: { framework: 'sklearn' } } })).registerVersion;
+    const cardInput = { deployment: { endpoint: 'https://serve/old' } };
+    const args = { registry: 'local', name: 'OldKey', version, card: cardInput, idempotencyKey: 'old-key-1' };
+    await client.request(UpdateCardDocument, args);
+    // What the earlier gateway stored for this call: the hash of { card } alone.
+    const store = new Database(join(test.dataDir, 'modelgate-store.db'), { timeout: 5_000 });
+    try {
+      const updated = store.prepare("UPDATE idempotency SET args_hash = ? WHERE scope LIKE '%old-key-1%'").run(argumentsHash({ card: toCardPatch(cardInput as never) }));
+      expect(updated.changes).toBe(1);
+    } finally {
+      store.close();
+    }
+    expect((await client.request(UpdateCardDocument, args)).updateCard.card.deployment.endpoint).toBe('https://serve/old');
+    expect((await client.request(UpdateCardDocument, { ...args, merge: false })).updateCard.card.deployment.endpoint).toBe('https://serve/old');
+    await expectGatewayCode(client.request(UpdateCardDocument, { ...args, merge: true }), 'CONFLICT');
   });
 });
