@@ -26,9 +26,10 @@ describe('modelgate card set, attacked', () => {
       [{ training: { framework: 'xgboost', learningRate: '0.1' } }, 'learningRate'],
       [{ training: { framework: 'xgboost' }, owner: 'me' }, 'owner'],
       [{ dependencies: [{ name: 'numpy', version: '1', pinned: true }] }, 'pinned'],
+      ['{"__proto__": {"training": {"framework": "xgboost"}}}', '__proto__'],
     ] as const) {
       const path = join(files, `${unknown}.json`);
-      writeFileSync(path, JSON.stringify(file));
+      writeFileSync(path, typeof file === 'string' ? file : JSON.stringify(file));
       const result = await modelgate(test.url, ['card', 'set', '--model', 'extra', '-v', '1', '--file', path]);
       expect(result.code).not.toBe(0);
       expect(result.err.join('\n')).toContain(unknown);
