@@ -55,7 +55,7 @@ const ARGUMENT_VALUE_KINDS = new Set(['Variable', 'NullValue', 'IntValue', 'Floa
  * nullable variable into `merge: Boolean! = false`): the caller's input, so INVALID_INPUT, not INTERNAL.
  * It has no original error and points at the argument's value; a resolver's failure points at a field.
  */
-function isArgumentCoercionError(error: unknown): boolean {
+export function isArgumentCoercionError(error: unknown): boolean {
   const candidate = error as { name?: unknown; originalError?: unknown; nodes?: readonly { kind?: unknown }[] } | null;
   return (
     error instanceof Error &&
