@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import {
   ApprovalRequestsDocument,
   AuditLogDocument,
@@ -57,12 +57,31 @@ export async function register(
   return EXIT.OK;
 }
 
+/** A card or a signature is far smaller; a larger file (or an endless one, /dev/zero) is a mistake, refused unread. */
+export const JSON_FILE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** The file's text, reading at most `max` bytes; null when it holds more. */
+function readBounded(path: string, max: number): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(max + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length <= max; length += read) read = readSync(fd, buffer, length, max + 1 - length, null);
+    return length > max ? null : buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A JSON object from a file named by `option`; the gateway checks its fields and names a wrong one. */
 export function readJsonObject<T>(option: string, path: string): T {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    const text = readBounded(path, JSON_FILE_MAX_BYTES);
+    if (text === null) throw new UsageError(`${option}: '${path}' is too large: at most ${JSON_FILE_MAX_BYTES / 1024 / 1024} MiB of JSON`);
+    parsed = JSON.parse(text);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`${option}: cannot read JSON from '${path}': ${(error as Error).message}`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${option} must hold a JSON object`);

@@ -32,6 +32,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       },
     };
   }
+  if (isArgumentCoercionError(original)) {
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INVALID_INPUT, reason: 'BAD_USER_INPUT' } };
+  }
   const apolloCode = formatted.extensions?.code;
   if (typeof apolloCode === 'string' && INPUT_CODES.has(apolloCode)) {
     return { ...formatted, extensions: { code: ErrorCode.INVALID_INPUT, reason: apolloCode } };
@@ -42,6 +45,26 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
   return { message: 'Internal error', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL } };
+}
+
+/** Kinds of the AST node graphql-js names when an argument's value cannot be coerced (a variable or a literal). */
+const ARGUMENT_VALUE_KINDS = new Set(['Variable', 'NullValue', 'IntValue', 'FloatValue', 'StringValue', 'BooleanValue', 'EnumValue', 'ListValue', 'ObjectValue']);
+
+/**
+ * graphql-js's own error for an argument it cannot coerce at execution (an explicit null through a
+ * nullable variable into `merge: Boolean! = false`): the caller's input, so INVALID_INPUT, not INTERNAL.
+ * It has no original error and points at the argument's value; a resolver's failure points at a field.
+ */
+export function isArgumentCoercionError(error: unknown): boolean {
+  const candidate = error as { name?: unknown; originalError?: unknown; nodes?: readonly { kind?: unknown }[] } | null;
+  return (
+    error instanceof Error &&
+    candidate!.name === 'GraphQLError' &&
+    candidate!.originalError == null &&
+    candidate!.nodes?.length === 1 &&
+    ARGUMENT_VALUE_KINDS.has(String(candidate!.nodes[0]!.kind)) &&
+    error.message.startsWith('Argument "')
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { ApolloServerErrorCode } from './apollo.ts';
 import { ErrorCode, isRegistryError } from '../core/index.ts';
+import { isArgumentCoercionError } from './errors.ts';
 
 /** Apollo's codes for requests the client got wrong (parse, validation, variables, operation name). */
 const APOLLO_CLIENT_CODES = new Set<string>([
@@ -21,6 +22,7 @@ const OUR_CODES = new Set<string>(Object.values(ErrorCode).filter((code) => code
 export function clientErrorCode(error: GraphQLError): string | null {
   const original = error.originalError;
   if (isRegistryError(original)) return original.code;
+  if (isArgumentCoercionError(original)) return ErrorCode.INVALID_INPUT;
   const code = error.extensions?.code;
   if (typeof code !== 'string') return null;
   // A resolver's plain Error also arrives with a code (INTERNAL_SERVER_ERROR): that is ours.

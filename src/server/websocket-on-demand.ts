@@ -21,19 +21,21 @@ export function attachWebSocketOnDemand(options: WebSocketOptions) {
   const onFirstUpgrades = (...upgrade: Upgrade) => {
     upgrade[1].on('error', ignoreReset);
     waiting.push(upgrade);
-    loading ??= import('./websocket.ts').then(
-      ({ attachWebSocket }) => {
-        httpServer.off('upgrade', onFirstUpgrades);
+    // A failure to load or to attach is one failure (.catch after .then): the waiting get 503, never a hang.
+    loading ??= import('./websocket.ts')
+      .then(({ attachWebSocket }) => {
         if (closed) return null;
         const attached = attachWebSocket(options);
+        // Off only once attached: if attaching throws, the next upgrade tries again.
+        httpServer.off('upgrade', onFirstUpgrades);
         // attachWebSocket listens on 'upgrade' itself: the waiting requests go to it as if they had just arrived.
         for (const [req, socket, head] of waiting.splice(0)) {
           socket.off('error', ignoreReset);
           if (!socket.destroyed) httpServer.emit('upgrade', req, socket, head);
         }
         return attached;
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         // Nothing to serve them with: refuse plainly, and try loading again on the next upgrade.
         log.error({ err: error }, 'loading the WebSocket server failed');
         loading = null;
@@ -41,8 +43,7 @@ export function attachWebSocketOnDemand(options: WebSocketOptions) {
           socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nsubscriptions are unavailable\n');
         }
         return null;
-      },
-    );
+      });
   };
   httpServer.on('upgrade', onFirstUpgrades);
 

@@ -178,9 +178,15 @@ export function attachWebSocket(options: WebSocketOptions) {
       clearInterval(pinger);
       const clients = [...wss.clients];
       // Each client is told 1001 (going away); one that does not answer the close is cut after a second.
-      await cleanup.dispose();
-      await new Promise((resolve) => setTimeout(resolve, clients.some((c) => c.readyState !== c.CLOSED) ? 1_000 : 0).unref());
-      for (const client of clients) client.terminate();
+      // dispose waits for every client to close (ws waits 30 s for a silent one), so the cut runs beside it, not after.
+      const cut = setTimeout(() => {
+        for (const client of clients) client.terminate();
+      }, 1_000);
+      try {
+        await cleanup.dispose();
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
 }

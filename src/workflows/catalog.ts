@@ -114,7 +114,8 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     const key = { name: request.name, version: request.version };
     return this.commands.run(caller, {
-      action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'], input: { card: request.card, merge: Boolean(request.merge) },
+      action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'], // merge is in the arguments only when true: a key a gateway stored before merge existed still replays.
+      input: request.merge ? { card: request.card, merge: true } : { card: request.card },
       idempotencyKey: request.idempotencyKey,
       // Every section given is checked before anything is read.
       validate: () => checkCard(applyCardPatch(null, request.card)),

@@ -189,12 +189,16 @@ function fitTagCount(input: CreateVersion, max: number | null, dropped: FieldCha
   }
 }
 
+const PARENT_VERSION_ENTRY = 'lineage.parentVersion';
+
 /** The stored card, field by field as the target can hold it: a field longer than the target's card value rule is left out, said so. */
 function fitCard(card: ModelCard | null | undefined, capabilities: Capabilities, dropped: FieldChange[]): ModelCard | null {
   if (!card) return null;
   const rule = capabilities.limits.cardValue;
   const kept = emptyRecord<string>();
   for (const [key, value] of Object.entries(cardEntries(card)).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    // The copy's parent is its source, which the copied-from marker names; the source's own parent is not the copy's.
+    if (key === PARENT_VERSION_ENTRY) continue;
     if (rule && value.length > rule.maxLength) {
       dropped.push({ field: 'card', key, from: value, to: null, reason: `is ${value.length} characters long; this registry keeps ${rule.rule ?? `at most ${rule.maxLength}`}` });
     } else kept[key] = value;

@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import type { TestGateway } from '../support/gateway.ts';
+import { caller, startKeyedGateway } from './keyed-gateway.ts';
 // After the gateway's support module, which loads reflect-metadata first.
 import { PING_INTERVAL_MS, SLOW_CONSUMER_CLOSE } from '../../src/server/websocket.ts';
 import { scaled } from '../support/time-scale.ts';
 import { subscribe, subscriptionError, wsClient } from './support.ts';
 
-const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 const ADMIN = 'attack-admin-0123456789';
 const SCOPED = 'attack-scoped-0123456789';
 
@@ -44,25 +43,10 @@ async function rawSocket(url: string) {
 
 describe('registryEvents against a hostile ordinary user', () => {
   let test: TestGateway;
-  const admin = (query: string, variables: Record<string, unknown> = {}) =>
-    postGraphQL(test.url, query, variables, { authorization: `Bearer ${ADMIN}` }).then((r) => {
-      if (r.body.errors) throw new Error(JSON.stringify(r.body.errors));
-      return r.body.data;
-    });
-  const register = (name: string) => admin('mutation($n: String!) { registerVersion(name: $n) { version } }', { n: name });
+  const { register } = caller(() => test, ADMIN);
 
   beforeAll(async () => {
-    test = await startTestGateway({
-      config: {
-        auth: {
-          apiKeys: [
-            { name: 'ops', sha256: sha(ADMIN), grants: [{ role: 'admin', registries: ['*'], models: ['*'] }] },
-            { name: 'team-a', sha256: sha(SCOPED), grants: [{ role: 'viewer', registries: ['*'], models: ['TeamA*'] }] },
-          ],
-        } as never,
-        server: { allowedHosts: ['127.0.0.1'] } as never,
-      },
-    });
+    test = await startKeyedGateway({ admin: ADMIN, scoped: SCOPED });
   });
   afterAll(() => test?.stop());
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { SharedExecution, type SubscriptionGroup } from '../../src/server/shared-execution.ts';
+import { SharedExecution, groupKey, type SubscriptionGroup } from '../../src/server/shared-execution.ts';
 
 // The same graphql realm the gateway's WebSocket server uses.
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
@@ -106,5 +106,33 @@ describe('SharedExecution', () => {
     const group = { principal: bob, query: QUERY, operationName: null, variables: {} };
     await Promise.all([collect(shared, schema, group, [one]), collect(shared, schema, group, [one])]);
     expect(executed).toEqual(['e1', 'e1']);
+  });
+
+  it('never gives two groups one key when principal, grants, operation, document and variables only run together differently', () => {
+    const grants = (models: string[]) => [{ role: 'viewer', registries: ['*'], models }];
+    const base: SubscriptionGroup = { principal: { id: 'team', grants: grants(['A*']) }, query: QUERY, operationName: null, variables: {} };
+    // Each pair would collide under a key that joins the parts with a separator (',', '|', ':' or a newline) or drops an empty part.
+    const variants: SubscriptionGroup[] = [
+      base,
+      { ...base, principal: { id: 'team","A*', grants: grants([]) } },
+      { ...base, principal: { id: 'team|A*', grants: grants([]) } },
+      { ...base, principal: { id: 'team:A*', grants: grants([]) } },
+      { ...base, principal: { id: 'team\nA*', grants: grants([]) } },
+      { ...base, principal: { id: 'team', grants: grants(['A', '*']) } },
+      { ...base, principal: { id: 'team', grants: grants(['A*", "B*']) } },
+      { ...base, principal: { id: 'team', grants: grants(['A*', 'B*']) } },
+      { ...base, principal: { id: 'team', grants: [] } },
+      { ...base, operationName: 'Events' },
+      { ...base, operationName: '' },
+      { ...base, query: `${QUERY} ` },
+      { ...base, variables: { suffix: null } },
+      { ...base, variables: { suffix: '' } },
+      { ...base, variables: { suffix: '__proto__' } },
+      { ...base, variables: JSON.parse('{"__proto__": {"suffix": "x"}}') },
+    ];
+    const keys = variants.map(groupKey);
+    expect(new Set(keys).size).toBe(variants.length);
+    // Alike in every part: one key, whatever object holds them.
+    expect(groupKey({ ...base, principal: { id: 'team', grants: grants(['A*']) }, variables: {} })).toBe(keys[0]);
   });
 });

@@ -1,34 +1,18 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { caller, startKeyedGateway } from './keyed-gateway.ts';
 import { subscribe, subscriptionError, wsClient, type StreamedEvent } from './support.ts';
 
-const sha = (key: string) => createHash('sha256').update(key).digest('hex');
 const ADMIN = 'admin-key-0123456789';
 const SCOPED = 'scoped-key-0123456789';
 
 describe('registryEvents over graphql-ws (embedded store)', () => {
   let test: TestGateway;
-  const mutate = (query: string, variables: Record<string, unknown> = {}) =>
-    postGraphQL(test.url, query, variables, { authorization: `Bearer ${ADMIN}` }).then((r) => {
-      if (r.body.errors) throw new Error(JSON.stringify(r.body.errors));
-      return r.body.data;
-    });
-  const register = (name: string) => mutate('mutation($n: String!) { registerVersion(name: $n) { version } }', { n: name });
+  const { request: mutate, register } = caller(() => test, ADMIN);
 
   beforeAll(async () => {
-    test = await startTestGateway({
-      config: {
-        auth: {
-          apiKeys: [
-            { name: 'ops', sha256: sha(ADMIN), grants: [{ role: 'admin', registries: ['*'], models: ['*'] }] },
-            { name: 'team-a', sha256: sha(SCOPED), grants: [{ role: 'viewer', registries: ['*'], models: ['TeamA*'] }] },
-          ],
-        } as never,
-        server: { allowedHosts: ['127.0.0.1'] } as never,
-      },
-    });
+    test = await startKeyedGateway({ admin: ADMIN, scoped: SCOPED });
   });
   afterAll(() => test?.stop());
 

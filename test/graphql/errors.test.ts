@@ -49,4 +49,15 @@ describe('error masking', () => {
     expect(body.data.model).toBeNull();
     expect(body.errors?.[0]?.extensions?.code).toBe('INTERNAL');
   });
+
+  it('an explicit null through a nullable variable into a non-null argument with a default is INVALID_INPUT naming it, logged as a refusal', async () => {
+    const { body } = await postGraphQL(test.url, 'query($goal: Goal, $format: CardFormat) { registries { id } best: bestVersion(metric: "auc", name: "m", goal: $goal) { value } card: modelCard(name: "m", version: "1", format: $format) }', { goal: null, format: null });
+    expect(body.data.registries).toEqual([{ id: 'local' }]);
+    expect(body.errors!.map((e) => [e.path, e.extensions])).toEqual([
+      [['best'], { code: 'INVALID_INPUT', reason: 'BAD_USER_INPUT' }],
+      [['card'], { code: 'INVALID_INPUT', reason: 'BAD_USER_INPUT' }],
+    ]);
+    expect(body.errors![0]!.message).toBe('Argument "goal" of non-null type "Goal!" must not be null.');
+    expect(test.logs.map((line) => JSON.parse(line)).filter((entry) => entry.level === 50 && /must not be null/.test(JSON.stringify(entry)))).toEqual([]);
+  });
 });
