@@ -68,6 +68,12 @@ export const alreadyExists = (message: string, details?: Record<string, unknown>
 export const modelNotFound = (name: string) =>
   new RegistryError(ErrorCode.NOT_FOUND, `Model '${name}' does not exist`, { details: { model: name } });
 
+/** updateCard where the registry keeps a version's card as registered (`capabilities.cardMutable: false`). */
+export const cardNotMutable = (kind: string) =>
+  new RegistryError(ErrorCode.UNSUPPORTED, `This registry (${kind}) keeps a version's card as set at registration; register a new version with the card`, {
+    details: { capability: 'cardMutable' },
+  });
+
 export const versionNotFound = (key: { name: string; version: string }) =>
   new RegistryError(ErrorCode.NOT_FOUND, `Model '${key.name}' has no version ${key.version}`, {
     details: { model: key.name, version: key.version },

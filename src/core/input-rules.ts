@@ -1,6 +1,6 @@
 import type { RegistryAdapter } from './adapter.ts';
 import { isVersionKey } from './adapter.ts';
-import { ErrorCode, RegistryError, isRegistryError, invalidInput } from './errors.ts';
+import { ErrorCode, cardNotMutable, isRegistryError, invalidInput } from './errors.ts';
 import type { VersionKey } from './model.ts';
 import { checkCard } from './card.ts';
 import {
@@ -140,11 +140,7 @@ export function enforceInputRules(adapter: RegistryAdapter): RegistryAdapter {
       attribute(() => {
         checkKeyOf(key);
         if (card != null) checkCard(card, limits.cardValue);
-        if (!adapter.capabilities().cardMutable) {
-          throw new RegistryError(ErrorCode.UNSUPPORTED, `This registry (${adapter.kind}) keeps a version's card as set at registration; register a new version with the card`, {
-            details: { capability: 'cardMutable' },
-          });
-        }
+        if (!adapter.capabilities().cardMutable) throw cardNotMutable(adapter.kind);
         return adapter.updateCard(key, card);
       }),
     getDownloadUri: (key) => attribute(() => (checkKeyOf(key), adapter.getDownloadUri(key))),

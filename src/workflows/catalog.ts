@@ -1,4 +1,4 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -114,11 +114,15 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     const key = { name: request.name, version: request.version };
     return this.commands.run(caller, {
-      action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'], // merge is in the arguments only when true: a key a gateway stored before merge existed still replays.
+      action: 'updateCard', registry, model: request.name, version: request.version, permissions: ['edit'],
+      // merge is in the arguments only when true: a key a gateway stored before merge existed still replays.
       input: request.merge ? { card: request.card, merge: true } : { card: request.card },
       idempotencyKey: request.idempotencyKey,
-      // Every section given is checked before anything is read.
-      validate: () => checkCard(applyCardPatch(null, request.card)),
+      // Every section given is checked before anything is read; a registry that cannot edit cards is refused before any intent.
+      validate: () => {
+        checkCard(applyCardPatch(null, request.card));
+        if (!registry.capabilities().cardMutable) throw cardNotMutable(registry.kind);
+      },
       run: async (step) => {
         const [current] = await registry.getVersions([key]);
         if (!current) throw versionNotFound(key);

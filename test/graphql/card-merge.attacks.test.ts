@@ -82,7 +82,7 @@ describe('updateCard(merge: true) under attack', () => {
     expect((await card('MergeKey', version, 'local')).training).toMatchObject({ framework: 'sklearn', algorithm: 'gbm', dataVersion: 'v7' });
   });
 
-  it('a merge on Vertex is UNSUPPORTED, nothing changes, and the refusal is audited', async () => {
+  it('a merge on Vertex is UNSUPPORTED, nothing changes, and the refusal is audited without an intent', async () => {
     const { version } = (await client.request(RegisterVersionDocument, { registry: 'vertex', name: 'vertex-merge', source: 'gs://b/m/1', card: { training: { framework: 'sklearn' } } })).registerVersion;
     await expectGatewayCode(
       client.request(UpdateCardDocument, { registry: 'vertex', name: 'vertex-merge', version, merge: true, card: { training: { dataVersion: 'v2' } } }),
@@ -90,7 +90,8 @@ describe('updateCard(merge: true) under attack', () => {
     );
     expect((await card('vertex-merge', version, 'vertex')).training).toMatchObject({ framework: 'sklearn', dataVersion: null });
     const audit = (await client.request(AuditLogDocument, { registry: 'vertex', name: 'vertex-merge' })).auditLog;
-    expect(audit.filter((e) => e.action === 'updateCard').map((e) => e.result)).toContain('UNSUPPORTED');
+    // Refused before the write-ahead intent: one refusal, nothing for the reconciler to read back.
+    expect(audit.filter((e) => e.action !== 'registerVersion').map((e) => [e.action, e.result])).toEqual([['updateCard', 'UNSUPPORTED']]);
   });
 
   it('a merge can clear nothing: null, empty lists and an empty card keep what is stored; an empty text is refused', async () => {
