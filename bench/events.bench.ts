@@ -32,6 +32,7 @@ const cpuMs = (pid: number) => {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 async function freePort(): Promise<number> {
@@ -64,6 +65,8 @@ interface FanOut {
   max: number;
   kbPerSubscriber: number;
   gatewayUs: number;
+  /** The writer's own wait: the mutation's HTTP round trip, median over rounds (a fan-out that holds the event loop delays it). */
+  mutationMs: number;
 }
 
 async function fanOut(tree: string): Promise<FanOut> {
@@ -95,8 +98,11 @@ async function fanOut(tree: string): Promise<FanOut> {
   const during = rssKb(gateway.pid);
   const gatewayCpu = cpuMs(gateway.pid);
   const clientsCpu = process.cpuUsage();
+  const mutationMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    const sent = performance.now();
     await gateway.gql('mutation { registerVersion(name: "Fanout") { version } }');
+    mutationMs.push(performance.now() - sent);
     while (arrivals[round]!.length < SUBSCRIBERS) await sleep(5);
     await sleep(50);
   }
@@ -106,15 +112,13 @@ async function fanOut(tree: string): Promise<FanOut> {
   const clientsUsed = process.cpuUsage(clientsCpu);
   const gatewayUs = perDelivery(cpuMs(gateway.pid) - gatewayCpu);
   console.log(`CPU per delivery (rounds incl. the mutations and 50 ms idle each): gateway ${gatewayUs} µs, bench clients ${perDelivery((clientsUsed.user + clientsUsed.system) / 1000)} µs`);
-  console.log(`fan-out (${tree}): ${SUBSCRIBERS} subscribers x ${ROUNDS} events = ${all.length} arrivals; commit-to-arrival p50 ${quantile(all, 0.5)} ms, p99 ${quantile(all, 0.99)} ms, max ${all.at(-1)} ms; load ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`fan-out (${tree}): ${SUBSCRIBERS} subscribers x ${ROUNDS} events = ${all.length} arrivals; commit-to-arrival p50 ${quantile(all, 0.5)} ms, p99 ${quantile(all, 0.99)} ms, max ${all.at(-1)} ms; the mutation's own round trip ${median(mutationMs).toFixed(1)} ms (median); load ${loadavg()[0]!.toFixed(2)}`);
   console.log(`gateway RSS: ${(before / 1024).toFixed(1)} MB before, ${(during / 1024).toFixed(1)} MB with subscribers: ${((during - before) / SUBSCRIBERS).toFixed(1)} kB per subscriber`);
   await Promise.all(clients.map((c) => c.dispose()));
   await gateway.stop();
   rmSync(dir, { recursive: true, force: true });
-  return { p50: quantile(all, 0.5), p99: quantile(all, 0.99), max: all.at(-1)!, kbPerSubscriber: (during - before) / SUBSCRIBERS, gatewayUs: Number(gatewayUs) };
+  return { p50: quantile(all, 0.5), p99: quantile(all, 0.99), max: all.at(-1)!, kbPerSubscriber: (during - before) / SUBSCRIBERS, gatewayUs: Number(gatewayUs), mutationMs: median(mutationMs) };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function compareFanOut(): Promise<void> {
   const trees = values.baseline ? [process.cwd(), values.baseline] : [process.cwd()];
@@ -123,10 +127,10 @@ async function compareFanOut(): Promise<void> {
     // Alternate which tree goes first, so neither always meets the warmer (or busier) machine.
     for (const tree of i % 2 ? [...trees].reverse() : trees) runs.get(tree)!.push(await fanOut(tree));
   }
-  console.log('| tree | p50 ms | p99 ms (median of runs) | p99 per run | gateway CPU µs per delivery | kB per subscriber |');
-  console.log('|---|---:|---:|---|---:|---:|');
+  console.log('| tree | p50 ms | p99 ms (median of runs) | p99 per run | gateway CPU µs per delivery | mutation round trip ms | kB per subscriber |');
+  console.log('|---|---:|---:|---|---:|---:|---:|');
   for (const [tree, r] of runs) {
-    console.log(`| ${tree} | ${median(r.map((x) => x.p50))} | ${median(r.map((x) => x.p99))} | ${r.map((x) => x.p99).join(', ')} | ${median(r.map((x) => x.gatewayUs))} | ${median(r.map((x) => x.kbPerSubscriber)).toFixed(1)} |`);
+    console.log(`| ${tree} | ${median(r.map((x) => x.p50))} | ${median(r.map((x) => x.p99))} | ${r.map((x) => x.p99).join(', ')} | ${median(r.map((x) => x.gatewayUs))} | ${median(r.map((x) => x.mutationMs)).toFixed(1)} | ${median(r.map((x) => x.kbPerSubscriber)).toFixed(1)} |`);
   }
 }
 

@@ -3,6 +3,13 @@ import { toRegistryEvent, type RegistryEvent } from './event.ts';
 
 /** Audit events read from the store per catch-up query. */
 const READ_BATCH = 500;
+/**
+ * Listeners handed an event per turn of the event loop. Each listener's delivery is a chain of
+ * promise hops; handed all at once, a thousand chains advance breadth-first and the first socket
+ * write waits for most of the fan-out's work. A turn per slice lets a slice's writes go out first.
+ */
+export const LISTENERS_PER_TURN = 50;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export type FeedListener = (audit: AuditEvent, event: RegistryEvent | null) => void;
 
@@ -66,7 +73,12 @@ export class AuditFeed {
           for (const audit of batch) {
             this.seq = audit.seq;
             const event = toRegistryEvent(audit);
-            for (const listener of this.listeners) listener(audit, event);
+            let handed = 0;
+            for (const listener of this.listeners) {
+              // A slice per turn; a listener added meanwhile is handed this event too and skips it by its seq.
+              if (event && ++handed % LISTENERS_PER_TURN === 0) await nextTurn();
+              listener(audit, event);
+            }
           }
           if (batch.length < READ_BATCH || this.stopped) break;
         }
