@@ -1,5 +1,5 @@
 /**
- * npm run bench:tracing [-- --rounds 6 --seconds 3 --concurrency 10]
+ * npm run bench:tracing [-- --rounds 6 --seconds 3 --concurrency 10 --cpu-prof DIR]
  *
  * The cost of tracing on one small model query: two real gateways (startGateway with its config,
  * embedded registry, logs at info to /dev/null), each in its own process, one without OTEL_*
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '10' },
+    // Writes each gateway's CPU profiles (node --cpu-prof, one per thread) into DIR/off and DIR/on.
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -85,7 +87,7 @@ async function compare(): Promise<void> {
     for (const mode of MODES) {
       const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
       if (mode === 'on') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' });
-      const { child, server } = await startChild(env);
+      const { child, server } = await startChild(env, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(values['cpu-prof'], mode)] : []);
       children.push(child);
       servers.set(mode, server);
     }
@@ -128,8 +130,8 @@ interface Server {
   cpu(): Promise<Cpu>;
 }
 
-function startChild(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; server: Server }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'], env });
+function startChild(env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<{ child: ChildProcess; server: Server }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'], env });
   const waiting: ((cpu: Cpu) => void)[] = [];
   const cpu = () => new Promise<Cpu>((resolve) => (waiting.push(resolve), child.stdin!.write('cpu\n')));
   return new Promise((resolve, reject) => {

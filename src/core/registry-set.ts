@@ -10,12 +10,12 @@ export class RegistrySet {
   private readonly byId: Map<string, RegistryAdapter>;
 
   constructor(
-    adapters: readonly RegistryAdapter[],
+    adapters: readonly RegistryAdapter[] | Map<string, RegistryAdapter>,
     readonly defaultId: string,
     /** With tracing on, how each registry is seen from inside a request (src/server/registries.ts). */
     private readonly views: ReadonlyMap<string, ScopedView> = new Map(),
   ) {
-    this.byId = new Map(adapters.map((adapter) => [adapter.id, adapter]));
+    this.byId = adapters instanceof Map ? adapters : new Map(adapters.map((adapter) => [adapter.id, adapter]));
     if (!this.byId.has(defaultId)) throw new Error(`Default registry '${defaultId}' is not configured`);
   }
 
@@ -37,7 +37,8 @@ export class RegistrySet {
 
   /** The same registries as one traced request sees them (itself when nothing is traced). */
   inScope(scope: TraceScope | undefined): RegistrySet {
-    return scope && this.views.size > 0 ? new ScopedRegistrySet(this, scope) : this;
+    // Shares this set's map: made once per traced request, so no copy of it.
+    return scope && this.views.size > 0 ? new ScopedRegistrySet(this, scope, this.byId) : this;
   }
 
   async close(): Promise<void> {
@@ -56,8 +57,9 @@ class ScopedRegistrySet extends RegistrySet {
   constructor(
     private readonly base: RegistrySet,
     private readonly scope: TraceScope,
+    byId: Map<string, RegistryAdapter>,
   ) {
-    super(base.list(), base.defaultId);
+    super(byId, base.defaultId);
   }
 
   override get(id?: string | null): RegistryAdapter {

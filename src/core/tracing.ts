@@ -100,18 +100,33 @@ export class TraceScope {
   /** One backend call as a CLIENT span (registry, kind, method, result, retries); `work` gets the headers that continue it. */
   async call<T>(registry: { readonly id: string; readonly kind: string }, method: string, work: (trace: CallTrace) => Promise<T>): Promise<T> {
     const span = this.start(`${registry.kind}.${method}`, { 'modelgate.registry.id': registry.id, 'modelgate.registry.kind': registry.kind, 'modelgate.registry.method': method }, SpanKind.CLIENT);
-    let retries = 0;
-    const callTrace: CallTrace = { headers: traceHeaders(span), retried: (count = 1) => void (retries += count) };
+    const callTrace = new SpanCallTrace(span);
     try {
       const result = await work(callTrace);
-      span.setAttribute('modelgate.result', 'OK');
+      span.setAttributes({ 'modelgate.result': 'OK', 'modelgate.registry.retries': callTrace.retries });
       return result;
     } catch (error) {
+      span.setAttribute('modelgate.registry.retries', callTrace.retries);
       failSpan(span, error);
       throw error;
     } finally {
-      span.setAttribute('modelgate.registry.retries', retries);
       span.end();
     }
+  }
+}
+
+/** A backend call's CallTrace: its headers are written only when a transport asks (in-process adapters never do). */
+class SpanCallTrace implements CallTrace {
+  retries = 0;
+  private written: Record<string, string> | null = null;
+
+  constructor(private readonly span: Span) {}
+
+  get headers(): Readonly<Record<string, string>> {
+    return (this.written ??= traceHeaders(this.span));
+  }
+
+  retried(count = 1): void {
+    this.retries += count;
   }
 }

@@ -55,8 +55,7 @@ export function operationTelemetry(metrics: GatewayMetrics): ApolloServerPlugin<
           if (!span) return;
           // Operation names are the caller's to choose, of any length: cut short like every caller-sent text.
           span.updateName(name ? clip(`${operation.operation} ${name}`) : operation.operation);
-          span.setAttribute('graphql.operation.type', operation.operation);
-          if (name) span.setAttribute('graphql.operation.name', clip(name));
+          span.setAttributes(name ? { 'graphql.operation.type': operation.operation, 'graphql.operation.name': clip(name) } : { 'graphql.operation.type': operation.operation });
         },
         async willSendResponse({ response, contextValue }) {
           metrics.recordOperation(contextValue.seen.operation?.name ?? null, contextValue.seen.operation?.type ?? null);
@@ -72,8 +71,7 @@ export function operationTelemetry(metrics: GatewayMetrics): ApolloServerPlugin<
 }
 
 function markResult(span: Span, codes: string[]): void {
-  span.setAttribute('modelgate.result', codes[0] ?? 'OK');
-  if (codes.length > 0) span.setAttribute('modelgate.error_codes', [...new Set(codes)]);
+  span.setAttributes(codes.length > 0 ? { 'modelgate.result': codes[0], 'modelgate.error_codes': [...new Set(codes)] } : { 'modelgate.result': 'OK' });
   const fault = codes.find((code) => FAULTS.has(code));
   if (fault) span.setStatus({ code: SpanStatusCode.ERROR, message: fault });
 }
