@@ -48,7 +48,7 @@ export class RegistrySet {
   /** Made when a request first uses the registry (a request uses one or two of many). */
   private viewOf(adapter: RegistryAdapter, scope: TraceScope): RegistryAdapter {
     const view = this.views.get(adapter.id);
-    return view ? scope.once(`registry:${adapter.id}`, () => view(scope)) : adapter;
+    return view ? scope.once(adapter, () => view(scope)) : adapter;
   }
 }
 

@@ -52,8 +52,8 @@ export function traceHeaders(span: Span): Record<string, string> {
  */
 export class TraceScope {
   private current: Context;
-  /** What this request made once and uses again (its registry views), by key. */
-  private made: Map<string, unknown> | null = null;
+  /** What this request made once and uses again (its registry views), by key (an object: no key string built per lookup). */
+  private made: Map<object, unknown> | null = null;
 
   constructor(
     private readonly tracer: Tracer,
@@ -69,7 +69,7 @@ export class TraceScope {
   }
 
   /** `make()` once per request and key. */
-  once<T>(key: string, make: () => T): T {
+  once<T>(key: object, make: () => T): T {
     this.made ??= new Map();
     let value = this.made.get(key) as T | undefined;
     if (value === undefined) this.made.set(key, (value = make()));
