@@ -1,4 +1,5 @@
 import type { AuditEvent, GatewayStore } from '../store/index.ts';
+import { overlayStore } from '../store/overlay.ts';
 import { globMatches } from '../workflows/policy.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -24,10 +25,7 @@ export function observeStore(store: GatewayStore, metrics: GatewayMetrics, model
     appendAudit: (event) => store.appendAudit(event).then((stored) => (count(stored), stored)),
     recordOutcome: (outcome) => store.recordOutcome(outcome).then((stored) => (count(stored), stored)),
   };
-  return new Proxy(store, {
-    get: (target, property, receiver) =>
-      typeof property === 'string' && Object.hasOwn(overrides, property) ? overrides[property as keyof GatewayStore] : Reflect.get(target, property, receiver),
-  });
+  return overlayStore(store, overrides);
 }
 
 /** Promotions, gate failures, rollbacks and auto-rollbacks, read off the audit event that records them. */

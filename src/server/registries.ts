@@ -90,7 +90,7 @@ export async function createRegistries(config: ResolvedConfig, env: Env = proces
     const outer = (scope?: TraceScope) => enforceInputRules(withMetricSources(resilient(scope), { sources: registry.metricSources, tagPrefix: registry.metricTagPrefix }));
     adapters.push(outer());
     // Traced requests see the same adapter, breaker and all, each backend call a span under theirs.
-    if (tracing.enabled) views.set(registry.id, (scope) => outer(scope));
+    if (tracing.enabled) views.set(registry.id, outer);
   }
   return new RegistrySet(adapters, config.defaultRegistry, views);
 }

@@ -1,5 +1,6 @@
 import { failSpan, type TraceScope } from '../core/index.ts';
 import type { GatewayStore, NewAuditEvent } from '../store/index.ts';
+import { overlayStore } from '../store/overlay.ts';
 
 /**
  * The store as one traced request's commands use it: the wait for a model's lock and each audit
@@ -35,8 +36,5 @@ export function tracedStore(store: GatewayStore, scope: TraceScope): GatewayStor
     openIntent: (event, plan) => scope.within('store.audit.append', append('intent', event), () => store.openIntent(event, plan)),
     recordOutcome: (outcome) => scope.within('store.audit.append', append('outcome', outcome.event), () => store.recordOutcome(outcome)),
   };
-  return new Proxy(store, {
-    get: (target, property, receiver) =>
-      typeof property === 'string' && Object.hasOwn(overrides, property) ? overrides[property as keyof GatewayStore] : Reflect.get(target, property, receiver),
-  });
+  return overlayStore(store, overrides);
 }
