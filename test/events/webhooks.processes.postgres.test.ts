@@ -80,8 +80,10 @@ describe('webhook outbox across gateway processes', () => {
     const first = receiver.received[0]!.headers['modelgate-event-id'] as string;
     expect(counts.get(first)).toBe(2);
     expect([...counts.entries()].filter(([id]) => id !== first).every(([, n]) => n === 1)).toBe(true);
-    const rows = (await mutate(gateway.url, '{ webhookDeliveries(webhook: "ci") { status } }')).webhookDeliveries as { status: string }[];
-    expect(rows.map((r) => r.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED']);
+    // The receiver sees a request before the gateway records its answer: wait for the last record.
+    const statuses = async () => ((await mutate(gateway.url, '{ webhookDeliveries(webhook: "ci") { status } }')).webhookDeliveries as { status: string }[]).map((r) => r.status);
+    const rows = await eventually(statuses, (all) => all.every((status) => status !== 'PENDING'), scaled(30_000));
+    expect(rows).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED']);
   });
 
   it('two gateways on one PostgreSQL store: one delivers each row; when it is killed mid-delivery the other takes over', async () => {
@@ -125,8 +127,10 @@ describe('webhook outbox across gateway processes', () => {
     s = summary(receiver.received);
     expect(s.perModel('LeadA')).toEqual(['1', '2', '3', '4', '5', '6', '7']);
     expect(s.perModel('LeadB')).toEqual(['1', '2', '3', '4', '5']);
-    const rows = (await mutate(b.url, '{ webhookDeliveries(webhook: "ci") { status } }')).webhookDeliveries as { status: string }[];
+    // The receiver sees a request before the gateway records its answer: wait for the last record.
+    const statuses = async () => ((await mutate(b.url, '{ webhookDeliveries(webhook: "ci") { status } }')).webhookDeliveries as { status: string }[]).map((r) => r.status);
+    const rows = await eventually(statuses, (all) => all.every((status) => status !== 'PENDING'), scaled(30_000));
     expect(rows).toHaveLength(12);
-    expect(rows.every((r) => r.status === 'DELIVERED')).toBe(true);
+    expect(rows.every((status) => status === 'DELIVERED')).toBe(true);
   });
 });

@@ -65,7 +65,10 @@ describe('webhooks through the store outbox', () => {
     }
     // Retries carry the same event id, so a receiver can de-duplicate.
     expect(new Set(receiver.received.slice(0, 3).map((r) => r.headers['modelgate-event-id'])).size).toBe(1);
-    const rows = (await gql('{ webhookDeliveries(webhook: "ci") { seq status attempts lastStatus } }')).webhookDeliveries;
+    // The receiver sees a request before the gateway records its answer: wait for the last record.
+    const rows = (
+      await eventually(() => gql('{ webhookDeliveries(webhook: "ci") { seq status attempts lastStatus } }'), (d) => d.webhookDeliveries.every((r: { status: string }) => r.status !== 'PENDING'))
+    ).webhookDeliveries;
     expect(rows.map((r: { status: string; attempts: number }) => [r.status, r.attempts])).toEqual([['DELIVERED', 1], ['DELIVERED', 1], ['DELIVERED', 3]]);
     expect(logs.join('\n')).not.toContain(SECRET);
   });
@@ -85,7 +88,8 @@ describe('webhooks through the store outbox', () => {
     const again = await gql('mutation($id: String!) { redeliver(id: $id) { id status attempts } }', { id: dead.id });
     expect(again.redeliver).toMatchObject({ id: dead.id, status: 'PENDING', attempts: 0 });
     await eventually(() => receiver.delivered(), (d) => d.length === 1);
-    expect((await gql('{ webhookDeliveries { status attempts } }')).webhookDeliveries).toEqual([{ status: 'DELIVERED', attempts: 1 }]);
+    const redelivered = await eventually(() => gql('{ webhookDeliveries { status attempts } }'), (d) => d.webhookDeliveries[0]?.status !== 'PENDING');
+    expect(redelivered.webhookDeliveries).toEqual([{ status: 'DELIVERED', attempts: 1 }]);
     const missing = await postGraphQL(gateway.url, 'mutation { redeliver(id: "slow:999") { id } }');
     expect(missing.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const unknownHook = await postGraphQL(gateway.url, '{ webhookDeliveries(webhook: "nope") { id } }');
