@@ -47,6 +47,21 @@ export function policyFor(policies: readonly Policy[], registry: string, model: 
 
 /** `*` matches any run of characters, `?` one; everything else literally. */
 export function globMatches(glob: string, text: string): boolean {
-  const pattern = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${pattern}$`, 's').test(text);
+  if (glob === '*') return true;
+  if (!glob.includes('*') && !glob.includes('?')) return glob === text;
+  return compiled(glob).test(text);
+}
+
+/** Globs come from configuration (grants, policies, metric patterns): a few, asked on every request. */
+const GLOBS_KEPT = 512;
+const globs = new Map<string, RegExp>();
+
+function compiled(glob: string): RegExp {
+  let regex = globs.get(glob);
+  if (!regex) {
+    const pattern = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    if (globs.size >= GLOBS_KEPT) globs.clear();
+    globs.set(glob, (regex = new RegExp(`^${pattern}$`, 's')));
+  }
+  return regex;
 }
