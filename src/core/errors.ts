@@ -74,6 +74,18 @@ export const cardNotMutable = (kind: string) =>
     details: { capability: 'cardMutable' },
   });
 
+/** renameModel where the registry cannot rename (`capabilities.modelRename: false`). */
+export const modelRenameUnsupported = (kind: string) =>
+  new RegistryError(ErrorCode.UNSUPPORTED, `A model in this registry (${kind}) cannot be renamed; create a model under the new name and copy the versions to it`, {
+    details: { capability: 'modelRename' },
+  });
+
+/** A changed model description where the registry sets it at creation only (`capabilities.modelDescriptionMutable: false`). */
+export const modelDescriptionNotMutable = (kind: string) =>
+  new RegistryError(ErrorCode.UNSUPPORTED, `This registry (${kind}) sets a model's description at creation only; it cannot be changed`, {
+    details: { capability: 'modelDescriptionMutable' },
+  });
+
 export const versionNotFound = (key: { name: string; version: string }) =>
   new RegistryError(ErrorCode.NOT_FOUND, `Model '${key.name}' has no version ${key.version}`, {
     details: { model: key.name, version: key.version },

@@ -1,4 +1,4 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, modelDescriptionNotMutable, modelNotFound, modelRenameUnsupported, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -43,6 +43,13 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'updateModel', registry, model: request.name, permissions: ['edit'], input: { description: request.description },
       run: async (step) => {
+        if (!registry.capabilities().modelDescriptionMutable) {
+          // Read before the write-ahead intent: a change is refused with nothing written; the same description changes nothing.
+          const current = await registry.getModel(request.name);
+          if (!current) throw modelNotFound(request.name);
+          if (current.description !== request.description) throw modelDescriptionNotMutable(registry.kind);
+          return current;
+        }
         await step.intend({ kind: 'observe' });
         return registry.updateModel(request.name, { description: request.description });
       },
@@ -53,6 +60,9 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
+      validate: () => {
+        if (!registry.capabilities().modelRename) throw modelRenameUnsupported(registry.kind);
+      },
       run: async (step) => {
         await this.refuseWhileUnsettled(registry.id, request.name);
         await step.intend({ kind: 'observe' });
