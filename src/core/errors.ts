@@ -86,6 +86,12 @@ export const modelDescriptionNotMutable = (kind: string) =>
     details: { capability: 'modelDescriptionMutable' },
   });
 
+/** createModel where a model comes with its first version (`capabilities.modelWithoutVersions: false`). */
+export const modelNeedsVersion = (kind: string) =>
+  new RegistryError(ErrorCode.UNSUPPORTED, `This registry (${kind}) creates a model with its first version: register a version (registerVersion creates the model)`, {
+    details: { capability: 'modelWithoutVersions' },
+  });
+
 export const versionNotFound = (key: { name: string; version: string }) =>
   new RegistryError(ErrorCode.NOT_FOUND, `Model '${key.name}' has no version ${key.version}`, {
     details: { model: key.name, version: key.version },

@@ -1,4 +1,4 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, modelDescriptionNotMutable, modelNotFound, modelRenameUnsupported, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, alreadyExists, modelDescriptionNotMutable, modelNeedsVersion, modelNotFound, modelRenameUnsupported, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -32,6 +32,11 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'createModel', registry, model: request.name, permissions: [{ permission: 'edit', creates: true }], input,
       run: async (step) => {
+        if (!registry.capabilities().modelWithoutVersions) {
+          // Refused before the write-ahead intent; a taken name is still ALREADY_EXISTS, as everywhere.
+          if (await registry.getModel(request.name, [])) throw alreadyExists(`Model '${request.name}' already exists`, { model: request.name });
+          throw modelNeedsVersion(registry.kind);
+        }
         await step.intend({ kind: 'observe' });
         return registry.createModel({ ...input, createdBy: caller.principal });
       },

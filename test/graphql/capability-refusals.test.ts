@@ -1,26 +1,35 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SageMakerRegistry } from '../../adapters/sagemaker/index.ts';
+import { VertexRegistry } from '../../adapters/vertex/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { standinClientOptions } from '../support/vertex/vertex-client.ts';
+import { startVertexStandin, type VertexStandin } from '../support/vertex/vertex-standin.ts';
 
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-// What SageMaker cannot do (rename a group, change its description) is refused before the write-ahead intent: one audited refusal, nothing for the reconciler.
-describe('SageMaker (moto_server): edits it cannot hold are refused before anything is written', () => {
+// What a backend cannot do (SageMaker: rename a group, change its description; Vertex AI: a model without a version) is refused before the write-ahead intent: one audited refusal, nothing for the reconciler.
+describe('edits a backend cannot hold are refused before anything is written (moto_server, the Vertex stand-in)', () => {
   let test: TestGateway;
+  let standin: VertexStandin;
   const run = async (query: string, variables: Record<string, unknown> = {}) => (await postGraphQL(test.url, query, variables)).body;
-  const audit = async (name: string) =>
-    ((await run('query ($name: String!) { auditLog(registry: "sagemaker", name: $name) { action result } }', { name })).data.auditLog as { action: string; result: string }[])
-      .filter((event) => event.action !== 'createModel')
+  const audit = async (name: string, registry = 'sagemaker', except = 'createModel') =>
+    ((await run('query ($registry: String!, $name: String!) { auditLog(registry: $registry, name: $name) { action result } }', { registry, name })).data.auditLog as { action: string; result: string }[])
+      .filter((event) => event.action !== except)
       .map((event) => [event.action, event.result]);
   const suffix = Date.now().toString(36);
 
   beforeAll(async () => {
+    standin = await startVertexStandin();
     test = await startTestGateway({
-      adapters: () => [new SageMakerRegistry({ id: 'sagemaker', region: 'us-east-1', endpoint: inject('motoUrl'), credentials: CREDENTIALS, maxAttempts: 1 })],
+      adapters: () => [
+        new SageMakerRegistry({ id: 'sagemaker', region: 'us-east-1', endpoint: inject('motoUrl'), credentials: CREDENTIALS, maxAttempts: 1 }),
+        new VertexRegistry({ id: 'vertex', project: 'test-project', location: 'us-central1', clientOptions: standinClientOptions(standin) }),
+      ],
     });
   });
   afterAll(async () => {
     await test?.stop();
+    await standin?.stop();
   });
 
   it('renameModel is UNSUPPORTED, the group keeps its name, and the audit log holds the refusal alone', async () => {
@@ -46,5 +55,19 @@ describe('SageMaker (moto_server): edits it cannot hold are refused before anyth
     expect(same.data.updateModel).toEqual({ description: 'fixed' });
     const missing = await run('mutation { updateModel(registry: "sagemaker", name: "no-such-group", description: "x") { description } }');
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('createModel on Vertex AI is UNSUPPORTED (a model comes with its first version) with the refusal alone in the audit log; ALREADY_EXISTS when it exists', async () => {
+    const name = `bare-${suffix}`;
+    const refused = await run('mutation ($name: String!) { createModel(registry: "vertex", name: $name) { name } }', { name });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('UNSUPPORTED');
+    expect(refused.errors?.[0]?.message).toContain('registerVersion');
+    expect((await run('query ($name: String!) { model(registry: "vertex", name: $name) { name } }', { name })).data.model).toBeNull();
+    expect(await audit(name, 'vertex', 'none')).toEqual([['createModel', 'UNSUPPORTED']]);
+    const registered = await run('mutation ($name: String!) { registerVersion(registry: "vertex", name: $name, source: "gs://b/m/1") { version } }', { name });
+    expect(registered.errors).toBeUndefined();
+    const taken = await run('mutation ($name: String!) { createModel(registry: "vertex", name: $name) { name } }', { name });
+    expect(taken.errors?.[0]?.extensions?.code).toBe('ALREADY_EXISTS');
+    expect(await audit(name, 'vertex', 'registerVersion')).toEqual([['createModel', 'UNSUPPORTED'], ['createModel', 'ALREADY_EXISTS']]);
   });
 });
