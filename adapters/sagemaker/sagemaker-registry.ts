@@ -651,24 +651,27 @@ function versionMetadata(input: CreateVersion): Record<string, string> {
 function checkMetadata(metadata: Record<string, string>): void {
   const entries = Object.entries(metadata);
   if (entries.length > SAGEMAKER_LIMITS.metadataEntries) {
-    throw invalidInput(
+    throw refusedBeforeSending(
       `SageMaker keeps at most ${SAGEMAKER_LIMITS.metadataEntries} metadata entries per version; this needs ${entries.length} (tags, metrics, params and modelgate's own entries, the signature's parts included, together)`,
       { limit: SAGEMAKER_LIMITS.metadataEntries },
     );
   }
   for (const [key, value] of entries) {
     if (key.length > SAGEMAKER_LIMITS.metadataKey) {
-      throw invalidInput(`Metadata key '${key.slice(0, 40)}...' is longer than SageMaker's ${SAGEMAKER_LIMITS.metadataKey} characters`, {
+      throw refusedBeforeSending(`Metadata key '${key.slice(0, 40)}...' is longer than SageMaker's ${SAGEMAKER_LIMITS.metadataKey} characters`, {
         limit: SAGEMAKER_LIMITS.metadataKey,
       });
     }
     if (value.length > SAGEMAKER_LIMITS.metadataValue) {
-      throw invalidInput(`Value of '${key}' is longer than SageMaker's ${SAGEMAKER_LIMITS.metadataValue} characters`, {
+      throw refusedBeforeSending(`Value of '${key}' is longer than SageMaker's ${SAGEMAKER_LIMITS.metadataValue} characters`, {
         limit: SAGEMAKER_LIMITS.metadataValue,
       });
     }
   }
 }
+
+/** A limit found before anything was sent: the pipeline settles its intent without reading the backend back. */
+const refusedBeforeSending = (message: string, details: Record<string, unknown>) => new RegistryError(ErrorCode.INVALID_INPUT, message, { details, outcome: 'NONE' });
 
 function matchesName(name: string, query: ModelQuery): boolean {
   if (query.namePrefix && !name.startsWith(query.namePrefix)) return false;

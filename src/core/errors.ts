@@ -20,8 +20,11 @@ export interface RegistryErrorOptions {
   /** Structured detail safe to show a client (never secrets, never stack traces). */
   details?: Record<string, unknown>;
   cause?: unknown;
-  /** A write that may or may not have happened (it outlived its deadline after it may have been sent). */
-  outcome?: 'UNKNOWN';
+  /**
+   * UNKNOWN: a write that may or may not have happened (it outlived its deadline after it may have been sent).
+   * NONE: refused by the adapter before it sent any write (a limit it checks against what the backend holds).
+   */
+  outcome?: 'UNKNOWN' | 'NONE';
 }
 
 /** An expected failure with a code; anything else reaching a client is masked as INTERNAL. */
@@ -29,8 +32,8 @@ export class RegistryError extends Error {
   readonly code: ErrorCode;
   readonly registry: string | undefined;
   readonly details: Record<string, unknown> | undefined;
-  /** 'UNKNOWN' when the backend may have applied the write anyway; read the backend to learn what happened. */
-  readonly outcome: 'UNKNOWN' | undefined;
+  /** 'UNKNOWN' when the backend may have applied the write anyway (read it to learn what happened); 'NONE' when nothing was sent. */
+  readonly outcome: 'UNKNOWN' | 'NONE' | undefined;
 
   constructor(code: ErrorCode, message: string, options: RegistryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -1,7 +1,7 @@
 import type { RegistryAdapter } from './adapter.ts';
 import type { Capabilities } from './capabilities.ts';
 import { isVersionKey } from './adapter.ts';
-import { ErrorCode, cardNotMutable, isRegistryError, invalidInput } from './errors.ts';
+import { ErrorCode, RegistryError, cardNotMutable, isRegistryError, invalidInput } from './errors.ts';
 import type { VersionKey } from './model.ts';
 import { checkCard } from './card.ts';
 import {
@@ -60,6 +60,102 @@ const checkDescription = (self: Ruled, description: string | null | undefined) =
   if (description != null) checkText('Description', description, self.limits.description);
 };
 
+/** The writes whose arguments are checked before anything is sent. */
+type WriteMethod = 'createModel' | 'updateModel' | 'renameModel' | 'deleteModel' | 'createVersion' | 'updateVersion' | 'updateCard' | 'deleteVersion' | 'setTags' | 'setAlias' | 'deleteAlias' | 'setStage';
+type Args<M extends WriteMethod> = Parameters<RegistryAdapter[M]>;
+
+/** Each write's checks on its arguments alone (no backend call): the wrapper runs them, and so does the command pipeline before its write-ahead intent. */
+const CHECKS: { [M in WriteMethod]: (this: Ruled, ...args: Args<M>) => void } = {
+  createModel(input) {
+    checkModelName(input.name, this.limits.modelName);
+    checkDescription(this, input.description);
+    checkTags(input.tags ?? {}, this.limits, 'model');
+  },
+  updateModel(name, patch) {
+    checkReadName(name);
+    checkDescription(this, patch.description);
+  },
+  renameModel(name, newName) {
+    checkReadName(name);
+    checkModelName(newName, this.limits.modelName);
+  },
+  deleteModel(name) {
+    checkReadName(name);
+  },
+  createVersion(input) {
+    checkReadName(input.name);
+    checkDescription(this, input.description);
+    if (input.source != null) checkText('Source', input.source, this.limits.source);
+    if (!input.source && this.adapter.capabilities().versionSourceRequired) {
+      throw invalidInput(`This registry (${this.adapter.kind}) requires a source: where the version's artifacts are`, { field: 'source' });
+    }
+    if (input.runId != null) checkRunId(input.runId);
+    checkTags(input.tags ?? {}, this.limits, 'version');
+    checkMetrics(input.metrics ?? {}, input.params ?? {});
+    if (input.semver != null) checkSemver(input.semver);
+    if (input.signature != null) checkSignature(input.signature);
+    if (input.card != null) checkCard(input.card, this.limits.cardValue);
+    if (input.createModel) {
+      checkModelName(input.name, this.limits.modelName);
+      checkDescription(this, input.createModel.description);
+      checkTags(input.createModel.tags ?? {}, this.limits, 'model');
+    }
+  },
+  updateVersion(key, patch) {
+    checkKeyOf(key);
+    checkDescription(this, patch.description);
+    const change = this.limits.versionDescriptionChange;
+    if (change && patch.description != null && patch.description.length > change.maxLength) {
+      throw invalidInput(`Description is ${patch.description.length} characters long; a changed description is ${change.rule ?? `at most ${change.maxLength}`}`, {
+        field: 'description',
+        limit: change.maxLength,
+      });
+    }
+  },
+  updateCard(key, card) {
+    checkKeyOf(key);
+    if (card != null) checkCard(card, this.limits.cardValue);
+    if (!this.adapter.capabilities().cardMutable) throw cardNotMutable(this.adapter.kind);
+  },
+  deleteVersion(key) {
+    checkKeyOf(key);
+  },
+  setTags(target, set, remove) {
+    if (isVersionKey(target)) checkKeyOf(target);
+    else checkReadName(target.name);
+    checkTags(set, { ...this.limits, maxVersionTags: null }, isVersionKey(target) ? 'version' : 'model');
+    for (const key of remove) checkKey('Tag key', key, this.limits.tagKey);
+    const clash = remove.find((key) => Object.hasOwn(set, key));
+    if (clash !== undefined) throw invalidInput(`Tag '${clash}' is both set and removed in one call`);
+  },
+  setAlias(name, alias, version) {
+    checkReadName(name);
+    checkAlias(alias);
+    checkVersion(version);
+  },
+  deleteAlias(name, alias) {
+    checkReadName(name);
+    checkWellFormed('Alias', alias);
+  },
+  setStage(key) {
+    checkKeyOf(key);
+  },
+};
+
+/**
+ * Runs a write's argument checks without making the write, so a command refuses bad input
+ * before its write-ahead intent. A registry not wrapped by enforceInputRules has no checks here.
+ */
+export function checkWrite<M extends WriteMethod>(registry: RegistryAdapter, method: M, ...args: Args<M>): void {
+  if (!Object.prototype.isPrototypeOf.call(RULES, registry)) return;
+  const ruled = registry as Ruled;
+  try {
+    (CHECKS[method] as (this: Ruled, ...args: Args<M>) => void).apply(ruled, args);
+  } catch (error) {
+    throw isRegistryError(error) ? error.withRegistry(ruled.adapter.id) : error;
+  }
+}
+
 const RULES: Omit<RegistryAdapter, 'id' | 'kind' | 'withCall'> & ThisType<Ruled> = {
   capabilities() {
     return this.adapter.capabilities();
@@ -86,29 +182,16 @@ const RULES: Omit<RegistryAdapter, 'id' | 'kind' | 'withCall'> & ThisType<Ruled>
     return attribute(this, () => (checkReadName(name), this.adapter.getModel(name, shape)));
   },
   createModel(input) {
-    return attribute(this, () => {
-      checkModelName(input.name, this.limits.modelName);
-      checkDescription(this, input.description);
-      checkTags(input.tags ?? {}, this.limits, 'model');
-      return this.adapter.createModel(input);
-    });
+    return attribute(this, () => (CHECKS.createModel.call(this, input), this.adapter.createModel(input)));
   },
   updateModel(name, patch) {
-    return attribute(this, () => {
-      checkReadName(name);
-      checkDescription(this, patch.description);
-      return this.adapter.updateModel(name, patch);
-    });
+    return attribute(this, () => (CHECKS.updateModel.call(this, name, patch), this.adapter.updateModel(name, patch)));
   },
   renameModel(name, newName) {
-    return attribute(this, () => {
-      checkReadName(name);
-      checkModelName(newName, this.limits.modelName);
-      return this.adapter.renameModel(name, newName);
-    });
+    return attribute(this, () => (CHECKS.renameModel.call(this, name, newName), this.adapter.renameModel(name, newName)));
   },
   deleteModel(name) {
-    return attribute(this, () => (checkReadName(name), this.adapter.deleteModel(name)));
+    return attribute(this, () => (CHECKS.deleteModel.call(this, name), this.adapter.deleteModel(name)));
   },
   listVersions(name, query, page, shape) {
     return attribute(this, () => (checkReadName(name), this.adapter.listVersions(name, query, page, shape)));
@@ -127,28 +210,18 @@ const RULES: Omit<RegistryAdapter, 'id' | 'kind' | 'withCall'> & ThisType<Ruled>
   },
   createVersion(input) {
     return attribute(this, async () => {
-      checkReadName(input.name);
-      checkDescription(this, input.description);
-      if (input.source != null) checkText('Source', input.source, this.limits.source);
-      if (!input.source && this.adapter.capabilities().versionSourceRequired) {
-        throw invalidInput(`This registry (${this.adapter.kind}) requires a source: where the version's artifacts are`, { field: 'source' });
-      }
-      if (input.runId != null) checkRunId(input.runId);
-      checkTags(input.tags ?? {}, this.limits, 'version');
-      checkMetrics(input.metrics ?? {}, input.params ?? {});
-      if (input.semver != null) checkSemver(input.semver);
-      if (input.signature != null) checkSignature(input.signature);
-      if (input.card != null) checkCard(input.card, this.limits.cardValue);
+      CHECKS.createVersion.call(this, input);
       if (input.createModel) {
-        checkModelName(input.name, this.limits.modelName);
-        checkDescription(this, input.createModel.description);
-        checkTags(input.createModel.tags ?? {}, this.limits, 'model');
         // Backends that hold empty models get the model first; the others create both in one step.
         if (this.adapter.capabilities().modelWithoutVersions) {
           const { createModel, ...version } = input;
           if (!(await this.adapter.getModel(input.name))) {
             await this.adapter.createModel({ name: input.name, ...createModel, createdBy: input.createdBy }).catch((error: unknown) => {
               if (!(isRegistryError(error) && error.code === ErrorCode.ALREADY_EXISTS)) throw error;
+            });
+            // The model is written now: a refusal of the version no longer means nothing was.
+            return this.adapter.createVersion(version).catch((error: unknown) => {
+              throw isRegistryError(error) && error.outcome === 'NONE' ? new RegistryError(error.code, error.message, { registry: error.registry, details: error.details, cause: error.cause }) : error;
             });
           }
           return this.adapter.createVersion(version);
@@ -158,58 +231,25 @@ const RULES: Omit<RegistryAdapter, 'id' | 'kind' | 'withCall'> & ThisType<Ruled>
     });
   },
   updateVersion(key, patch) {
-    return attribute(this, () => {
-      checkKeyOf(key);
-      checkDescription(this, patch.description);
-      const change = this.limits.versionDescriptionChange;
-      if (change && patch.description != null && patch.description.length > change.maxLength) {
-        throw invalidInput(`Description is ${patch.description.length} characters long; a changed description is ${change.rule ?? `at most ${change.maxLength}`}`, {
-          field: 'description',
-          limit: change.maxLength,
-        });
-      }
-      return this.adapter.updateVersion(key, patch);
-    });
+    return attribute(this, () => (CHECKS.updateVersion.call(this, key, patch), this.adapter.updateVersion(key, patch)));
   },
   updateCard(key, card) {
-    return attribute(this, () => {
-      checkKeyOf(key);
-      if (card != null) checkCard(card, this.limits.cardValue);
-      if (!this.adapter.capabilities().cardMutable) throw cardNotMutable(this.adapter.kind);
-      return this.adapter.updateCard(key, card);
-    });
+    return attribute(this, () => (CHECKS.updateCard.call(this, key, card), this.adapter.updateCard(key, card)));
   },
   getDownloadUri(key) {
     return attribute(this, () => (checkKeyOf(key), this.adapter.getDownloadUri(key)));
   },
   deleteVersion(key) {
-    return attribute(this, () => (checkKeyOf(key), this.adapter.deleteVersion(key)));
+    return attribute(this, () => (CHECKS.deleteVersion.call(this, key), this.adapter.deleteVersion(key)));
   },
   setTags(target, set, remove) {
-    return attribute(this, () => {
-      if (isVersionKey(target)) checkKeyOf(target);
-      else checkReadName(target.name);
-      checkTags(set, { ...this.limits, maxVersionTags: null }, isVersionKey(target) ? 'version' : 'model');
-      for (const key of remove) checkKey('Tag key', key, this.limits.tagKey);
-      const clash = remove.find((key) => Object.hasOwn(set, key));
-      if (clash !== undefined) throw invalidInput(`Tag '${clash}' is both set and removed in one call`);
-      return this.adapter.setTags(target, set, remove);
-    });
+    return attribute(this, () => (CHECKS.setTags.call(this, target, set, remove), this.adapter.setTags(target, set, remove)));
   },
   setAlias(name, alias, version) {
-    return attribute(this, () => {
-      checkReadName(name);
-      checkAlias(alias);
-      checkVersion(version);
-      return this.adapter.setAlias(name, alias, version);
-    });
+    return attribute(this, () => (CHECKS.setAlias.call(this, name, alias, version), this.adapter.setAlias(name, alias, version)));
   },
   deleteAlias(name, alias) {
-    return attribute(this, () => {
-      checkReadName(name);
-      checkWellFormed('Alias', alias);
-      return this.adapter.deleteAlias(name, alias);
-    });
+    return attribute(this, () => (CHECKS.deleteAlias.call(this, name, alias), this.adapter.deleteAlias(name, alias)));
   },
   getVersionByAlias(name, alias) {
     return attribute(this, () => {
@@ -219,7 +259,7 @@ const RULES: Omit<RegistryAdapter, 'id' | 'kind' | 'withCall'> & ThisType<Ruled>
     });
   },
   setStage(key, stage, options) {
-    return attribute(this, () => (checkKeyOf(key), this.adapter.setStage(key, stage, options)));
+    return attribute(this, () => (CHECKS.setStage.call(this, key, stage, options), this.adapter.setStage(key, stage, options)));
   },
   getMetrics(keys, shape) {
     return attribute(this, () => {

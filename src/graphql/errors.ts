@@ -28,7 +28,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
         code: original.code,
         ...(original.registry ? { registry: original.registry } : {}),
         ...(original.details ? { details: original.details } : {}),
-        ...(original.outcome ? { outcome: original.outcome } : {}),
+        ...(original.outcome === 'UNKNOWN' ? { outcome: original.outcome } : {}),
       },
     };
   }

@@ -1,4 +1,4 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, alreadyExists, modelDescriptionNotMutable, modelNeedsVersion, modelNotFound, modelRenameUnsupported, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, checkWrite, alreadyExists, modelDescriptionNotMutable, modelNeedsVersion, modelNotFound, modelRenameUnsupported, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -31,6 +31,7 @@ export class Catalog {
     const input = { name: request.name, description: request.description, tags: request.tags };
     return this.commands.run(caller, {
       action: 'createModel', registry, model: request.name, permissions: [{ permission: 'edit', creates: true }], input,
+      validate: () => checkWrite(registry, 'createModel', input),
       run: async (step) => {
         if (!registry.capabilities().modelWithoutVersions) {
           // Refused before the write-ahead intent; a taken name is still ALREADY_EXISTS, as everywhere.
@@ -47,6 +48,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'updateModel', registry, model: request.name, permissions: ['edit'], input: { description: request.description },
+      validate: () => checkWrite(registry, 'updateModel', request.name, { description: request.description }),
       run: async (step) => {
         if (!registry.capabilities().modelDescriptionMutable) {
           // Read before the write-ahead intent: a change is refused with nothing written; the same description changes nothing.
@@ -66,6 +68,7 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
       validate: () => {
+        checkWrite(registry, 'renameModel', request.name, request.newName);
         if (!registry.capabilities().modelRename) throw modelRenameUnsupported(registry.kind);
       },
       run: async (step) => {
@@ -80,6 +83,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'deleteModel', registry, model: request.name, permissions: ['admin'], input: {},
+      validate: () => checkWrite(registry, 'deleteModel', request.name),
       run: async (step) => {
         await this.refuseWhileUnsettled(registry.id, request.name);
         await step.intend({ kind: 'observe' });
@@ -95,6 +99,7 @@ export class Catalog {
     const input = { ...fields, bump: bump ?? null };
     return this.commands.run(caller, {
       action: 'registerVersion', registry, model: request.name, permissions: [{ permission: 'edit', creates: true }], input,
+      validate: () => checkWrite(registry, 'createVersion', { ...fields, createdBy: caller.principal }),
       run: async (step) => {
         // What exists before, so reconciliation can tell what this call created; a new model has nothing yet.
         const existing = await registry.listVersions(request.name, {}, { first: 1 }).catch((error: unknown) => {
@@ -113,6 +118,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'updateVersion', registry, model: request.name, version: request.version, permissions: ['edit'], input: { description: request.description },
+      validate: () => checkWrite(registry, 'updateVersion', { name: request.name, version: request.version }, { description: request.description }),
       run: async (step) => {
         await step.intend({ kind: 'observe' });
         return registry.updateVersion({ name: request.name, version: request.version }, { description: request.description });
@@ -136,6 +142,7 @@ export class Catalog {
       // Every section given is checked before anything is read; a registry that cannot edit cards is refused before any intent.
       validate: () => {
         checkCard(applyCardPatch(null, request.card));
+        checkWrite(registry, 'updateCard', key, null);
         if (!registry.capabilities().cardMutable) throw cardNotMutable(registry.kind);
       },
       run: async (step) => {
@@ -145,6 +152,8 @@ export class Catalog {
         const card = request.merge ? mergeCardPatch(current.card, request.card) : applyCardPatch(current.card, request.card);
         // A merge can outgrow the card's bounds (more than 100 dependencies) though each part was fine.
         if (request.merge) checkCard(card);
+        // The card as it will be written, against this backend's bounds (SageMaker's 256-character values), before the intent.
+        checkWrite(registry, 'updateCard', key, card);
         await step.intend({ kind: 'observe' });
         return registry.updateCard(key, card);
       },
@@ -157,6 +166,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'deleteVersion', registry, model: request.name, version: request.version, permissions: ['admin'], input: {},
+      validate: () => checkWrite(registry, 'deleteVersion', { name: request.name, version: request.version }),
       run: async (step) => {
         await step.intend({ kind: 'observe' });
         await registry.deleteVersion({ name: request.name, version: request.version });
@@ -170,6 +180,7 @@ export class Catalog {
     const version = request.version ?? null;
     return this.commands.run(caller, {
       action: request.remove.length ? 'deleteTags' : 'setTags', registry, model: request.name, version, permissions: ['edit'], input: { set: request.set, remove: request.remove },
+      validate: () => checkWrite(registry, 'setTags', version === null ? { name: request.name } : { name: request.name, version }, request.set, request.remove),
       run: async (step) => {
         await step.intend({ kind: 'observe', version });
         await registry.setTags(version === null ? { name: request.name } : { name: request.name, version }, request.set, request.remove);
@@ -181,6 +192,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'setAlias', registry, model: request.name, version: request.version, permissions: ['edit'], input: { alias: request.alias },
+      validate: () => checkWrite(registry, 'setAlias', request.name, request.alias, request.version),
       run: async (step) => {
         await step.intend({ kind: 'observe' });
         await registry.setAlias(request.name, request.alias, request.version);
@@ -192,6 +204,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'deleteAlias', registry, model: request.name, permissions: ['edit'], input: { alias: request.alias },
+      validate: () => checkWrite(registry, 'deleteAlias', request.name, request.alias),
       run: async (step) => {
         await step.intend({ kind: 'observe' });
         await registry.deleteAlias(request.name, request.alias);

@@ -176,11 +176,14 @@ export class CommandRunner {
     } catch (error) {
       const opened = intent as OpenIntent | null;
       const unknown = isRegistryError(error) && error.outcome === 'UNKNOWN';
+      // The adapter refused before sending anything: the refusal settles the intent, there is nothing to read back.
+      const untouched = isRegistryError(error) && error.outcome === 'NONE';
       await store.recordOutcome({
         event: { ...base, before, after: unknown ? { outcome: 'UNKNOWN' } : errorState(error, command.input), result: codeOf(error), detail: messageOf(error) },
+        closes: untouched ? (opened?.id ?? null) : null,
       });
       // A write that failed after the intent: read what really happened now, unless the backend may still apply it later.
-      if (opened && !unknown) await this.reconciler.reconcileLocked(opened).catch(() => undefined);
+      if (opened && !unknown && !untouched) await this.reconciler.reconcileLocked(opened).catch(() => undefined);
       throw error;
     }
   }

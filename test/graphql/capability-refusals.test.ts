@@ -70,4 +70,26 @@ describe('edits a backend cannot hold are refused before anything is written (mo
     expect(taken.errors?.[0]?.extensions?.code).toBe('ALREADY_EXISTS');
     expect(await audit(name, 'vertex', 'registerVersion')).toEqual([['createModel', 'UNSUPPORTED'], ['createModel', 'ALREADY_EXISTS']]);
   });
+
+  it('input past a backend limit changes nothing: a long changed description or tag value is refused before the intent, too many metadata entries settles its intent without a reconcile', async () => {
+    const name = `limits-${suffix}`;
+    expect((await run('mutation ($name: String!) { registerVersion(registry: "sagemaker", name: $name, source: "s3://b/1") { version } }', { name })).errors).toBeUndefined();
+    // 60 tags: past SageMaker's 50 entries per version (counted against what the version holds: read before the intent).
+    const tags = Array.from({ length: 60 }, (_, i) => ({ key: `t${i}`, value: 'x' }));
+    const many = await run('mutation ($name: String!, $tags: [TagInput!]!) { setTags(registry: "sagemaker", name: $name, version: "1", tags: $tags) { __typename } }', { name, tags });
+    expect(many.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', registry: 'sagemaker' });
+    const long = await run(`mutation ($name: String!) { updateVersion(registry: "sagemaker", name: $name, version: "1", description: "${'x'.repeat(300)}") { version } }`, { name });
+    expect(long.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'description', limit: 256 } });
+    const value = await run(`mutation ($name: String!) { setTags(registry: "sagemaker", name: $name, tags: [{ key: "note", value: "${'v'.repeat(300)}" }]) { __typename } }`, { name });
+    expect(value.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
+    expect(await audit(name, 'sagemaker', 'registerVersion')).toEqual([
+      // Counted against the entries the version holds, so read after the intent: the adapter's refusal (nothing sent) settles it, no reconcile.
+      ['setTags', 'INTENT'],
+      ['setTags', 'INVALID_INPUT'],
+      ['updateVersion', 'INVALID_INPUT'],
+      ['setTags', 'INVALID_INPUT'],
+    ]);
+    const version = await run('query ($name: String!) { modelVersion(registry: "sagemaker", name: $name, version: "1") { description tags { key } } }', { name });
+    expect(version.data.modelVersion.tags).toEqual([]);
+  });
 });
