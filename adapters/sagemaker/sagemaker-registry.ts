@@ -158,9 +158,11 @@ export class SageMakerRegistry implements RegistryAdapter {
         maxVersionTags: SAGEMAKER_LIMITS.metadataEntries,
         versionEntries: {
           max: SAGEMAKER_LIMITS.metadataEntries,
-          rule: `at most ${SAGEMAKER_LIMITS.metadataEntries} CustomerMetadataProperties per version: tags, metrics, params and modelgate's entries together (SageMaker)`,
+          rule: `at most ${SAGEMAKER_LIMITS.metadataEntries} CustomerMetadataProperties per version: tags, metrics, params and modelgate's entries, the signature's parts included, together (SageMaker)`,
           count: (input) => Object.keys(versionMetadata(input)).length,
         },
+        checkTagKeys: (set, remove, on) => (on === 'version' ? refuseReservedVersionTags : refuseReservedModelTags)([...set, ...remove]),
+        checkAlias: refuseLongAlias,
       },
     };
   }
@@ -225,7 +227,7 @@ export class SageMakerRegistry implements RegistryAdapter {
   async createModel(input: CreateModel): Promise<Model> {
     if (await this.findGroup(input.name)) throw new RegistryError(ErrorCode.ALREADY_EXISTS, `Model '${input.name}' already exists`);
     const userTags = Object.entries(input.tags ?? {});
-    this.refuseReservedModelTags(Object.keys(input.tags ?? {}));
+    refuseReservedModelTags(Object.keys(input.tags ?? {}));
     await this.call(
       'CreateModelPackageGroup',
       new CreateModelPackageGroupCommand({ ModelPackageGroupName: input.name, ModelPackageGroupDescription: input.description ?? undefined }),
@@ -336,7 +338,7 @@ export class SageMakerRegistry implements RegistryAdapter {
 
   async createVersion(input: CreateVersion): Promise<ModelVersion> {
     await this.requireGroup(input.name);
-    this.refuseReservedVersionTags(Object.keys(input.tags ?? {}));
+    refuseReservedVersionTags(Object.keys(input.tags ?? {}));
     const metadata = versionMetadata(input);
     checkMetadata(metadata);
     const write = STAGE_WRITE[Stage.NONE];
@@ -400,13 +402,13 @@ export class SageMakerRegistry implements RegistryAdapter {
   async setTags(target: ModelKey | VersionKey, set: Record<string, string>, remove: readonly string[]): Promise<void> {
     if (!isVersionKey(target)) {
       const group = await this.requireGroup(target.name);
-      this.refuseReservedModelTags([...Object.keys(set), ...remove]);
+      refuseReservedModelTags([...Object.keys(set), ...remove]);
       const entries = Object.entries(set);
       if (entries.length) await this.call('AddTags', new AddTagsCommand({ ResourceArn: group.arn, Tags: entries.map(([Key, Value]) => ({ Key, Value })) }));
       if (remove.length) await this.call('DeleteTags', new DeleteTagsCommand({ ResourceArn: group.arn, TagKeys: [...remove] }));
       return;
     }
-    this.refuseReservedVersionTags([...Object.keys(set), ...remove]);
+    refuseReservedVersionTags([...Object.keys(set), ...remove]);
     const { pkg } = await this.requirePackage(target);
     const metadata = recordFrom([...Object.entries(pkg.CustomerMetadataProperties ?? {}), ...Object.entries(set)]);
     for (const key of remove) delete metadata[key];
@@ -415,9 +417,7 @@ export class SageMakerRegistry implements RegistryAdapter {
   }
 
   async setAlias(name: string, alias: string, version: string): Promise<void> {
-    if (ALIAS_TAG.length + alias.length > SAGEMAKER_LIMITS.tagKey) {
-      throw invalidInput(`Alias '${alias}' is too long for SageMaker: at most ${SAGEMAKER_LIMITS.tagKey - ALIAS_TAG.length} characters`);
-    }
+    refuseLongAlias(alias);
     const { group } = await this.requirePackage({ name, version });
     await this.call('AddTags', new AddTagsCommand({ ResourceArn: group.arn, Tags: [{ Key: ALIAS_TAG + alias, Value: version }] }));
   }
@@ -586,16 +586,6 @@ export class SageMakerRegistry implements RegistryAdapter {
     return all;
   }
 
-  private refuseReservedVersionTags(keys: readonly string[]): void {
-    const reserved = keys.find(isReservedKey);
-    if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps stage, source, run id, semver, signature, description, card, metrics and params there`);
-  }
-
-  private refuseReservedModelTags(keys: readonly string[]): void {
-    const reserved = keys.find((key) => key.startsWith(ALIAS_TAG));
-    if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps aliases in '${ALIAS_TAG}*' tags`);
-  }
-
   private async call<T>(operation: string, command: { input: unknown }): Promise<T> {
     const signal = this.context?.signal;
     // Past the deadline nothing more is sent (a later step of a multi-request change).
@@ -645,6 +635,23 @@ function versionMetadata(input: CreateVersion): Record<string, string> {
   for (const [key, value] of Object.entries(input.params ?? {})) metadata[META.param + key] = value;
   Object.assign(metadata, cardMetadata(input.card, CARD_LIMITS));
   return metadata;
+}
+
+function refuseReservedVersionTags(keys: readonly string[]): void {
+  const reserved = keys.find(isReservedKey);
+  if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps stage, source, run id, semver, signature, description, card, metrics and params there`);
+}
+
+function refuseReservedModelTags(keys: readonly string[]): void {
+  const reserved = keys.find((key) => key.startsWith(ALIAS_TAG));
+  if (reserved) throw invalidInput(`Tag '${reserved}' is reserved on SageMaker: modelgate keeps aliases in '${ALIAS_TAG}*' tags`);
+}
+
+/** An alias is a group tag `modelgate.alias.<alias>`, so its key limit bounds the alias. */
+function refuseLongAlias(alias: string): void {
+  if (ALIAS_TAG.length + alias.length > SAGEMAKER_LIMITS.tagKey) {
+    throw invalidInput(`Alias '${alias}' is too long for SageMaker: at most ${SAGEMAKER_LIMITS.tagKey - ALIAS_TAG.length} characters`, { field: 'alias', limit: SAGEMAKER_LIMITS.tagKey - ALIAS_TAG.length });
+  }
 }
 
 /** CustomerMetadataProperties limits, checked before sending so nothing is truncated or refused halfway. */

@@ -141,6 +141,9 @@ export class VertexRegistry implements RegistryAdapter {
         description: { maxLength: 5000 },
         source: { maxLength: 2048 },
         maxVersionTags: 60,
+        maxTags: MAX_LABELS,
+        checkTagKeys: refuseReservedLabels,
+        checkAlias: refuseManagedAlias,
       },
     };
   }
@@ -361,12 +364,8 @@ export class VertexRegistry implements RegistryAdapter {
   // ---- tags and aliases ------------------------------------------------------
 
   async setTags(target: ModelKey | VersionKey, set: Record<string, string>, remove: readonly string[]): Promise<void> {
-    if (Object.hasOwn(set, STAGE_LABEL) || remove.includes(STAGE_LABEL)) {
-      throw invalidInput(`Label '${STAGE_LABEL}' holds the stage on Vertex; use transitionStage`);
-    }
+    refuseReservedLabels(Object.keys(set), remove, isVersionKey(target) ? 'version' : 'model');
     if (isVersionKey(target)) {
-      const reserved = Object.keys(set).find((k) => k.startsWith(MODEL_TAG_PREFIX));
-      if (reserved) throw invalidInput(`Version tags may not start with '${MODEL_TAG_PREFIX}' on Vertex: that prefix marks model tags`);
       const version = await this.requireVersionModel(target);
       const labels = recordFrom([...Object.entries(versionLabels(version.labels)), ...Object.entries(set)]);
       for (const key of remove) delete labels[key];
@@ -385,13 +384,13 @@ export class VertexRegistry implements RegistryAdapter {
   }
 
   async setAlias(name: string, alias: string, version: string): Promise<void> {
-    this.refuseManagedAlias(alias);
+    refuseManagedAlias(alias);
     const model = await this.requireVersionModel({ name, version });
     await this.mergeAliases(`${model.name}@${version}`, [alias]);
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {
-    this.refuseManagedAlias(alias);
+    refuseManagedAlias(alias);
     const model = await this.requireModel(name);
     const holder = await this.fetchVersion(`${model.name}@${alias}`);
     if (!holder) throw new RegistryError(ErrorCode.NOT_FOUND, `Model '${name}' has no alias '${alias}'`);
@@ -543,15 +542,6 @@ export class VertexRegistry implements RegistryAdapter {
     }
   }
 
-  private refuseManagedAlias(alias: string): void {
-    if (alias === DEFAULT_ALIAS || Object.values(STAGE_ALIASES).includes(alias)) {
-      throw invalidInput(`Alias '${alias}' is managed on Vertex (default, staging, production follow the stage); use transitionStage`);
-    }
-    if (!VERTEX_ALIAS.test(alias)) {
-      throw invalidInput(`Alias '${alias}' breaks Vertex's rule: ${VERTEX_ALIAS.source.slice(1, -1)}`);
-    }
-  }
-
   private async call<T>(request: () => Promise<T>): Promise<T> {
     try {
       return await request();
@@ -561,8 +551,33 @@ export class VertexRegistry implements RegistryAdapter {
   }
 }
 
+const MAX_LABELS = 64;
+
+/** Counted with the labels the model or version holds, before anything is sent: the pipeline settles its intent without a read-back. */
 function checkLabelCount(labels: Tags): void {
-  if (Object.keys(labels).length > 64) throw invalidInput('Vertex keeps at most 64 labels on a model or version');
+  if (Object.keys(labels).length > MAX_LABELS) {
+    throw new RegistryError(ErrorCode.INVALID_INPUT, `Vertex keeps at most ${MAX_LABELS} labels on a model or version`, { details: { limit: MAX_LABELS }, outcome: 'NONE' });
+  }
+}
+
+/** Labels modelgate keeps for itself: the stage, and on a version the prefix that marks model tags. */
+function refuseReservedLabels(set: readonly string[], remove: readonly string[], on: 'model' | 'version'): void {
+  if (set.includes(STAGE_LABEL) || remove.includes(STAGE_LABEL)) {
+    throw invalidInput(`Label '${STAGE_LABEL}' holds the stage on Vertex; use transitionStage`);
+  }
+  if (on === 'version') {
+    const reserved = set.find((k) => k.startsWith(MODEL_TAG_PREFIX));
+    if (reserved) throw invalidInput(`Version tags may not start with '${MODEL_TAG_PREFIX}' on Vertex: that prefix marks model tags`);
+  }
+}
+
+function refuseManagedAlias(alias: string): void {
+  if (alias === DEFAULT_ALIAS || Object.values(STAGE_ALIASES).includes(alias)) {
+    throw invalidInput(`Alias '${alias}' is managed on Vertex (default, staging, production follow the stage); use transitionStage`);
+  }
+  if (!VERTEX_ALIAS.test(alias)) {
+    throw invalidInput(`Alias '${alias}' breaks Vertex's rule: ${VERTEX_ALIAS.source.slice(1, -1)}`);
+  }
 }
 
 function matchesModelQuery(model: VertexModel, query: ModelQuery): boolean {

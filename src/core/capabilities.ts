@@ -28,6 +28,12 @@ export interface Limits {
    * entries (SageMaker's CustomerMetadataProperties): how many a version would take, and the most allowed.
    */
   versionEntries?: { max: number; rule: string; count(input: CreateVersion): number };
+  /** Most tags (labels) a model or a version can carry at all (Vertex: 64 labels); a call setting more is refused before anything is sent. */
+  maxTags?: number;
+  /** The backend's own rules on tag keys set or removed (keys it reserves for itself); throws INVALID_INPUT. Run before anything is sent. */
+  checkTagKeys?(set: readonly string[], remove: readonly string[], on: 'model' | 'version'): void;
+  /** The backend's own rules on an alias (its alphabet, names it manages); throws INVALID_INPUT. Run before anything is sent. */
+  checkAlias?(alias: string): void;
 }
 
 export interface Capabilities {

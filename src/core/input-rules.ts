@@ -59,6 +59,13 @@ const checkKeyOf = (key: VersionKey) => {
 const checkDescription = (self: Ruled, description: string | null | undefined) => {
   if (description != null) checkText('Description', description, self.limits.description);
 };
+/** The backend's own rules on tags: keys it reserves, how many a model or version can carry at all. */
+const checkBackendTags = (self: Ruled, set: Record<string, string>, remove: readonly string[], on: 'model' | 'version') => {
+  self.limits.checkTagKeys?.(Object.keys(set), remove, on);
+  const max = self.limits.maxTags;
+  const count = Object.keys(set).length;
+  if (max !== undefined && count > max) throw invalidInput(`This registry (${self.adapter.kind}) keeps at most ${max} tags on a ${on}; this call sets ${count}`, { limit: max });
+};
 
 /** The writes whose arguments are checked before anything is sent. */
 type WriteMethod = 'createModel' | 'updateModel' | 'renameModel' | 'deleteModel' | 'createVersion' | 'updateVersion' | 'updateCard' | 'deleteVersion' | 'setTags' | 'setAlias' | 'deleteAlias' | 'setStage';
@@ -70,6 +77,7 @@ const CHECKS: { [M in WriteMethod]: (this: Ruled, ...args: Args<M>) => void } = 
     checkModelName(input.name, this.limits.modelName);
     checkDescription(this, input.description);
     checkTags(input.tags ?? {}, this.limits, 'model');
+    checkBackendTags(this, input.tags ?? {}, [], 'model');
   },
   updateModel(name, patch) {
     checkReadName(name);
@@ -95,10 +103,18 @@ const CHECKS: { [M in WriteMethod]: (this: Ruled, ...args: Args<M>) => void } = 
     if (input.semver != null) checkSemver(input.semver);
     if (input.signature != null) checkSignature(input.signature);
     if (input.card != null) checkCard(input.card, this.limits.cardValue);
+    checkBackendTags(this, input.tags ?? {}, [], 'version');
     if (input.createModel) {
       checkModelName(input.name, this.limits.modelName);
       checkDescription(this, input.createModel.description);
       checkTags(input.createModel.tags ?? {}, this.limits, 'model');
+      checkBackendTags(this, input.createModel.tags ?? {}, [], 'model');
+    }
+    // Everything a version is kept in counted together (SageMaker's 50 metadata entries): known from the arguments alone.
+    const entries = this.limits.versionEntries;
+    if (entries) {
+      const count = entries.count(input);
+      if (count > entries.max) throw invalidInput(`This version needs ${count} entries; ${entries.rule}`, { limit: entries.max });
     }
   },
   updateVersion(key, patch) {
@@ -127,15 +143,22 @@ const CHECKS: { [M in WriteMethod]: (this: Ruled, ...args: Args<M>) => void } = 
     for (const key of remove) checkKey('Tag key', key, this.limits.tagKey);
     const clash = remove.find((key) => Object.hasOwn(set, key));
     if (clash !== undefined) throw invalidInput(`Tag '${clash}' is both set and removed in one call`);
+    checkBackendTags(this, set, remove, isVersionKey(target) ? 'version' : 'model');
+    // Tags set on a version that keeps everything in a bounded set of entries: more than the bound is refused whatever it holds.
+    const entries = this.limits.versionEntries;
+    const count = Object.keys(set).length;
+    if (isVersionKey(target) && entries && count > entries.max) throw invalidInput(`This call sets ${count} tags; ${entries.rule}`, { limit: entries.max });
   },
   setAlias(name, alias, version) {
     checkReadName(name);
     checkAlias(alias);
+    this.limits.checkAlias?.(alias);
     checkVersion(version);
   },
   deleteAlias(name, alias) {
     checkReadName(name);
     checkWellFormed('Alias', alias);
+    this.limits.checkAlias?.(alias);
   },
   setStage(key) {
     checkKeyOf(key);

@@ -232,6 +232,7 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'transitionStage', registry, model: request.name, version: request.version, permissions: ['admin'],
       input: { stage: request.stage, archiveExisting: request.archiveExisting },
+      validate: () => checkWrite(registry, 'setStage', key, request.stage, { archiveExisting: request.archiveExisting }),
       run: async (step) => {
         await step.intend({ kind: 'stage', version: request.version, stage: request.stage, archive: request.archiveExisting && EXCLUSIVE_STAGES.includes(request.stage) });
         const moved = await transitionStage(registry, key, request.stage, { archiveExisting: request.archiveExisting });

@@ -2,6 +2,7 @@ import {
   ErrorCode,
   RegistryError,
   Stage,
+  checkWrite,
   emptyMetrics,
   isRegistryError,
   modelNotFound,
@@ -109,6 +110,8 @@ export class Copies {
         const existing = await findCopy(target, name, plan.marker, preRead?.knownUpTo ?? null);
         if (existing) return { status: CopyStatus.EXISTING, version: existing, ...report };
         if (strict && (plan.transformed.length || plan.dropped.length)) throw notCarried(plan.transformed, plan.dropped, target.id);
+        // The version as it will be created, against the target's rules (a name SageMaker forbids), before the intent; a dry run says so too.
+        checkWrite(target, 'createVersion', plan.input);
         if (dryRun) return { status: CopyStatus.DRY_RUN, version: null, ...report };
         // The origin tag goes with the create in one backend call: a crash leaves a tagged copy or none.
         await step.intend({ kind: 'copy', marker: plan.marker });
