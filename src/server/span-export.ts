@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { Attributes, HrTime, Link, SpanKind } from '@opentelemetry/api';
+import type { Attributes, Link, SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { TracingProtocol } from './tracing.ts';
 
@@ -17,8 +17,10 @@ type SpanRecord = [
   parentIsRemote: boolean,
   name: string,
   kind: SpanKind,
-  start: HrTime,
-  end: HrTime,
+  startSeconds: number,
+  startNanos: number,
+  endSeconds: number,
+  endNanos: number,
   attributes: Attributes,
   droppedAttributesCount: number,
   statusCode: number,
@@ -135,8 +137,10 @@ export class ExportThreadProcessor implements SpanProcessor {
       parent?.isRemote === true,
       span.name,
       span.kind,
-      span.startTime,
-      span.endTime,
+      span.startTime[0],
+      span.startTime[1],
+      span.endTime[0],
+      span.endTime[1],
       span.attributes,
       span.droppedAttributesCount,
       status.code,
@@ -239,15 +243,15 @@ class ExportedSpan {
     this.parentSpanContext = r[4] ? { traceId: r[0], spanId: r[4], traceFlags: r[2], isRemote: r[5] } : undefined;
     this.name = r[6];
     this.kind = r[7];
-    this.startTime = r[8];
-    this.endTime = r[9];
-    this.attributes = r[10];
-    this.droppedAttributesCount = r[11];
-    this.status = r[13] === undefined ? { code: r[12] } : { code: r[12], message: r[13] };
-    this.events = r[14] || [];
-    this.droppedEventsCount = r[15];
-    this.links = (r[16] || []).map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, traceState: stateOf(l.traceState), isRemote: l.isRemote }, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount }));
-    this.droppedLinksCount = r[17];
+    this.startTime = [r[8], r[9]];
+    this.endTime = [r[10], r[11]];
+    this.attributes = r[12];
+    this.droppedAttributesCount = r[13];
+    this.status = r[15] === undefined ? { code: r[14] } : { code: r[14], message: r[15] };
+    this.events = r[16] || [];
+    this.droppedEventsCount = r[17];
+    this.links = (r[18] || []).map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, traceState: stateOf(l.traceState), isRemote: l.isRemote }, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount }));
+    this.droppedLinksCount = r[19];
     this.resource = resource;
     this.instrumentationScope = scope;
     this.ended = true;
