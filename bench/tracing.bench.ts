@@ -1,24 +1,29 @@
 /**
- * npm run bench:tracing [-- --rounds 6 --seconds 3 --concurrency 10 --cpu-prof DIR]
+ * npm run bench:tracing [-- --rounds 6 --seconds 3 --concurrency 10 --cpu-prof DIR --split --against DIR]
  *
  * The cost of tracing on one small model query: two real gateways (startGateway with its config,
  * embedded registry, logs at info to /dev/null), each in its own process, one without OTEL_*
  * variables (tracing off) and one exporting every span over OTLP/HTTP to a local sink in this
  * process (tracing on, sampler always_on). Measured side by side in interleaved rounds (the machine
  * is shared; ratios only). Target: time per request with tracing on <= 1.1x off.
+ *
+ * --split adds two gateways that split what tracing costs: `unsampled` (sampler always_off: our
+ * instrumentation with non-recording spans) and `unexported` (every span recorded and ended, then
+ * dropped by the span processor: nothing handed to the export thread, no batching, encoding or posting).
+ * --against DIR adds `before`: tracing on in another checkout's gateway (DIR/src, built beside its own
+ * node_modules), interleaved with the others: before and after under the same load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 
-type Mode = 'off' | 'on';
-const MODES: Mode[] = ['off', 'on'];
+type Mode = 'off' | 'on' | 'unsampled' | 'unexported' | 'before';
 const MODEL = 'ChurnPredictionModel';
 const QUERY = `query Catalog($name: String!) { model(name: $name) { name versions(first: 3) { nodes { version stage metric(name: "accuracy") } } } }`;
 
@@ -30,6 +35,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '10' },
     // Writes each gateway's CPU profiles (node --cpu-prof, one per thread) into DIR/off and DIR/on.
     'cpu-prof': { type: 'string' },
+    split: { type: 'boolean', default: false },
+    against: { type: 'string' },
+    // With --serve: the checkout whose gateway to run (default: this one).
+    root: { type: 'string' },
   },
 });
 
@@ -40,16 +49,31 @@ if (values.serve) {
   // Each line on stdin asks for the CPU time used so far (microseconds), exporting included.
   createInterface({ input: process.stdin }).on('line', () => {
     const { user, system } = process.cpuUsage();
-    console.log(JSON.stringify({ cpu: { user, system } }));
+    console.log(JSON.stringify({ cpu: { user, system, main: mainThreadCpu() } }));
   });
 } else {
   await compare();
 }
 
+/** The main thread's CPU time so far (µs; Linux's schedstat, else NaN): the event loop that answers requests, without the export thread. */
+function mainThreadCpu(): number {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function serve(): Promise<string> {
   const { pino } = await import('pino');
-  const { resolveConfig } = await import('../src/server/config.ts');
-  const { startGateway } = await import('../src/server/gateway.ts');
+  const root = values.root ? pathToFileURL(`${values.root}/`).href : new URL('../', import.meta.url).href;
+  const { resolveConfig } = (await import(`${root}src/server/config.ts`)) as typeof import('../src/server/config.ts');
+  const { startGateway } = (await import(`${root}src/server/gateway.ts`)) as typeof import('../src/server/gateway.ts');
+  if (process.env.BENCH_DROP_SPANS) {
+    // The `unexported` arm: spans are recorded and ended as usual, then the span processor drops them (same module instance as the gateway's).
+    const { ExportThreadProcessor } = await import('../src/server/span-export.ts');
+    ExportThreadProcessor.prototype.onEnd = () => undefined;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-tracing-bench-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const log = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
@@ -77,6 +101,7 @@ async function startSink(): Promise<{ url: string; exports: () => number; bytes:
 }
 
 async function compare(): Promise<void> {
+  const modes: Mode[] = [...(values.split ? (['off', 'on', 'unsampled', 'unexported'] as const) : (['off', 'on'] as const)), ...(values.against ? (['before'] as const) : [])];
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
@@ -84,41 +109,53 @@ async function compare(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     const servers = new Map<Mode, Server>();
-    for (const mode of MODES) {
-      const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
-      if (mode === 'on') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' });
-      const { child, server } = await startChild(env, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(values['cpu-prof'], mode)] : []);
+    for (const mode of modes) {
+      const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', BENCH_DROP_SPANS: '' };
+      if (mode !== 'off') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: mode === 'unsampled' ? 'always_off' : 'always_on' });
+      if (mode === 'unexported') env.BENCH_DROP_SPANS = '1';
+      const { child, server } = await startChild(env, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(values['cpu-prof'], mode)] : [], mode === 'before' ? values.against : undefined);
       children.push(child);
       servers.set(mode, server);
     }
     const samples: ({ mode: Mode } & Sample)[] = [];
     for (let round = 1; round <= rounds; round++) {
-      for (const mode of round % 2 ? MODES : [...MODES].reverse()) samples.push({ mode, ...(await load(servers.get(mode)!, concurrency, seconds)) });
+      for (const mode of round % 2 ? modes : [...modes].reverse()) samples.push({ mode, ...(await load(servers.get(mode)!, concurrency, seconds)) });
       console.error(`[bench] round ${round}/${rounds} done`);
     }
     if (sink.exports() === 0) throw new Error('the traced gateway exported nothing: tracing was not on');
     const off = samples.filter((s) => s.mode === 'off');
-    const on = samples.filter((s) => s.mode === 'on');
-    // Time per request, on ÷ off, per round: both ran back to back under the same load.
-    const ratios = on.map((s, i) => off[i]!.rps / s.rps);
-    // The server's own CPU per request, on ÷ off: what tracing costs, whatever else the machine runs.
-    const cpuRatios = on.map((s, i) => (s.user + s.system) / (off[i]!.user + off[i]!.system));
-    // User CPU alone: the gateway's own code. System time is mostly loopback writes, whose cost swings with the machine's load.
-    const userRatios = on.map((s, i) => s.user / off[i]!.user);
+    const cpu = (s: Sample) => s.user + s.system;
     console.log(`Query: model(name) { name versions(first: 3) { nodes { version stage metric(name) } } }; concurrency ${concurrency}; ${rounds} interleaved rounds of ${seconds} s; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
     console.log('');
-    console.log('| tracing | req/s (median [min–max]) | p50 ms | server CPU µs/request (user + system) |');
-    console.log('|---|---:|---:|---:|');
-    for (const [mode, list] of [['off', off], ['on', on]] as const) {
+    console.log('| tracing | req/s (median [min–max]) | p50 ms | server CPU µs/request (user + system) | CPU added per request, µs (median of rounds) | main thread CPU µs/request (added) |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const mode of modes) {
+      const list = samples.filter((s) => s.mode === mode);
       const rps = list.map((s) => s.rps);
+      const added = mode === 'off' ? '' : `+${median(list.map((s, i) => cpu(s) - cpu(off[i]!))).toFixed(0)}`;
+      const main = `${median(list.map((s) => s.main)).toFixed(0)}${mode === 'off' ? '' : ` (+${median(list.map((s, i) => s.main - off[i]!.main)).toFixed(0)})`}`;
       console.log(
-        `| ${mode} | ${median(rps).toFixed(0)} [${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}] | ${median(list.map((s) => s.p50)).toFixed(2)} | ${median(list.map((s) => s.user + s.system)).toFixed(0)} (${median(list.map((s) => s.user)).toFixed(0)} + ${median(list.map((s) => s.system)).toFixed(0)}) |`,
+        `| ${mode} | ${median(rps).toFixed(0)} [${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}] | ${median(list.map((s) => s.p50)).toFixed(2)} | ${median(list.map(cpu)).toFixed(0)} (${median(list.map((s) => s.user)).toFixed(0)} + ${median(list.map((s) => s.system)).toFixed(0)}) | ${added} | ${main} |`,
       );
     }
     console.log('');
-    console.log(`time per request, on ÷ off: median ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}] (target <= 1.1: ${median(ratios) <= 1.1 ? 'yes' : 'NO'})`);
-    console.log(`server CPU per request, on ÷ off: median ${median(cpuRatios).toFixed(3)} [${Math.min(...cpuRatios).toFixed(3)}–${Math.max(...cpuRatios).toFixed(3)}]`);
-    console.log(`server user CPU per request, on ÷ off: median ${median(userRatios).toFixed(3)} [${Math.min(...userRatios).toFixed(3)}–${Math.max(...userRatios).toFixed(3)}]; spans exported in ${sink.exports()} posts, ${(sink.bytes() / 1e6).toFixed(1)} MB`);
+    for (const mode of modes.filter((m) => m !== 'off')) {
+      const on = samples.filter((s) => s.mode === mode);
+      // Time per request, on ÷ off, per round: both ran back to back under the same load.
+      const ratios = on.map((s, i) => off[i]!.rps / s.rps);
+      // The server's own CPU per request, on ÷ off: what tracing costs, whatever else the machine runs.
+      const cpuRatios = on.map((s, i) => cpu(s) / cpu(off[i]!));
+      // User CPU alone: the gateway's own code. System time is mostly loopback writes, whose cost swings with the machine's load.
+      const userRatios = on.map((s, i) => s.user / off[i]!.user);
+      // The main thread alone: the event loop every request waits for (the export thread works beside it).
+      const mainRatios = on.map((s, i) => s.main / off[i]!.main);
+      const target = mode === 'on' ? ` (target <= 1.1: ${median(ratios) <= 1.1 ? 'yes' : 'NO'})` : '';
+      console.log(`${mode}: time per request, ${mode} ÷ off: median ${median(ratios).toFixed(3)} [${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}]${target}`);
+      console.log(`${mode}: server CPU per request, ${mode} ÷ off: median ${median(cpuRatios).toFixed(3)} [${Math.min(...cpuRatios).toFixed(3)}–${Math.max(...cpuRatios).toFixed(3)}]`);
+      console.log(`${mode}: server user CPU per request, ${mode} ÷ off: median ${median(userRatios).toFixed(3)} [${Math.min(...userRatios).toFixed(3)}–${Math.max(...userRatios).toFixed(3)}]`);
+      console.log(`${mode}: main thread CPU per request, ${mode} ÷ off: median ${median(mainRatios).toFixed(3)} [${Math.min(...mainRatios).toFixed(3)}–${Math.max(...mainRatios).toFixed(3)}]`);
+    }
+    console.log(`spans exported in ${sink.exports()} posts, ${(sink.bytes() / 1e6).toFixed(1)} MB`);
   } finally {
     for (const child of children) child.kill();
   }
@@ -130,8 +167,13 @@ interface Server {
   cpu(): Promise<Cpu>;
 }
 
-function startChild(env: NodeJS.ProcessEnv, nodeArgs: string[]): Promise<{ child: ChildProcess; server: Server }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'], env });
+function startChild(env: NodeJS.ProcessEnv, nodeArgs: string[], root?: string): Promise<{ child: ChildProcess; server: Server }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', ...(root ? ['--root', root] : [])], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env,
+    // tsx compiles with the tsconfig where it runs (decorators): the other checkout's own.
+    cwd: root ?? process.cwd(),
+  });
   const waiting: ((cpu: Cpu) => void)[] = [];
   const cpu = () => new Promise<Cpu>((resolve) => (waiting.push(resolve), child.stdin!.write('cpu\n')));
   return new Promise((resolve, reject) => {
@@ -151,6 +193,8 @@ async function post(pool: Pool, path: string): Promise<void> {
 
 /** `concurrency` clients, each sending its next request when the last is answered, for `seconds` (after a 0.5 s warm-up). */
 interface Cpu {
+  /** The main thread alone (µs). */
+  main: number;
   user: number;
   system: number;
 }
@@ -188,7 +232,7 @@ async function load(server: Server, concurrency: number, seconds: number): Promi
   await Promise.all(clients);
   await pool.close();
   latencies.sort((a, b) => a - b);
-  return { rps: counted / elapsed, p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN, user: (cpuAfter.user - cpuBefore.user) / counted, system: (cpuAfter.system - cpuBefore.system) / counted };
+  return { rps: counted / elapsed, p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN, user: (cpuAfter.user - cpuBefore.user) / counted, system: (cpuAfter.system - cpuBefore.system) / counted, main: (cpuAfter.main - cpuBefore.main) / counted };
 }
 
 function median(xs: number[]): number {

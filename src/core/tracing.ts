@@ -78,7 +78,8 @@ export class TraceScope {
 
   /** A span under the current one, not made current (the caller ends it). */
   start(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span {
-    return this.tracer.startSpan(name, { kind, attributes }, this.current);
+    // Set on the started span rather than passed in: the SDK's startSpan copies and checks start attributes twice more for its sampler, which needs none here.
+    return this.tracer.startSpan(name, { kind }, this.current).setAttributes(attributes);
   }
 
   /** Runs `work` in a child span that is the current one until it settles; a failure marks it. */

@@ -24,12 +24,14 @@ export async function inOperationSpan<T extends { status?: number }>(
   run: (scope: TraceScope) => Promise<T>,
 ): Promise<T> {
   // The W3C propagator: a malformed `traceparent` (all-zero ids, version ff, junk) starts a new trace; bad `tracestate` members are dropped.
-  const parent = tracing.propagator!.extract(ROOT_CONTEXT, headers, headerGetter);
-  const span = tracing.tracer!.startSpan(
-    'graphql',
-    { kind: SpanKind.SERVER, attributes: { 'modelgate.principal': clip(principal), 'modelgate.request_id': requestId, 'http.route': '/graphql' } },
-    parent,
-  );
+  // Without a `traceparent` there is nothing to continue (a lone `tracestate` is ignored), so most requests skip it.
+  const parent = headers.traceparent === undefined ? ROOT_CONTEXT : tracing.propagator!.extract(ROOT_CONTEXT, headers, headerGetter);
+  // Attributes set on the started span, not passed to startSpan: the SDK would copy and check them twice more there (no sampler of ours reads them).
+  const span = tracing.tracer!.startSpan('graphql', { kind: SpanKind.SERVER }, parent).setAttributes({
+    'modelgate.principal': clip(principal),
+    'modelgate.request_id': requestId,
+    'http.route': '/graphql',
+  });
   try {
     const response = await run(new TraceScope(tracing.tracer!, span, parent));
     span.setAttribute('http.response.status_code', response.status ?? 200);

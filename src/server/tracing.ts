@@ -62,22 +62,33 @@ export function startTracing(env: Env = process.env, version = 'unknown'): Promi
 }
 
 async function load(endpoint: string, protocol: TracingProtocol, env: Env, version: string): Promise<TracingHandle> {
-  const [{ BasicTracerProvider, BatchSpanProcessor }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { OTLPTraceExporter }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace-base'),
-      import('@opentelemetry/core'),
-      import('@opentelemetry/resources'),
-      protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
-    ]);
+  const [{ BasicTracerProvider }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { ExportThreadProcessor }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+    import('./span-export.ts'),
+  ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'modelgate', 'service.version': version }).merge(
     detectResources({ detectors: [envDetector] }),
   );
+  await resource.waitForAsyncAttributes?.();
   const limit = env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT ?? env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT;
-  // Batching (OTEL_BSP_*: a bounded queue, one export at a time), sampling (OTEL_TRACES_SAMPLER), headers and timeouts follow the OTEL_* variables.
+  const queue = Number(env.OTEL_BSP_MAX_QUEUE_SIZE);
+  // Batching (OTEL_BSP_*: a bounded queue, one export at a time), headers and timeouts follow the OTEL_* variables, in the export thread;
+  // sampling (OTEL_TRACES_SAMPLER) and limits here, where spans are made.
+  const exporting = new ExportThreadProcessor({
+    url: endpoint,
+    protocol,
+    resource: resource.attributes,
+    scope: { name: 'modelgate', version },
+    env,
+    maxQueueSize: Number.isInteger(queue) && queue > 0 ? queue : 2048,
+  });
+  await exporting.ready();
   const provider = new BasicTracerProvider({
     resource,
     spanLimits: limit === undefined || limit.trim() === '' ? { attributeValueLengthLimit: ATTRIBUTE_VALUE_LIMIT } : {},
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }))],
+    spanProcessors: [exporting],
   });
   tracing.tracer = provider.getTracer('modelgate', version);
   tracing.propagator = new W3CTraceContextPropagator();

@@ -97,6 +97,12 @@ describe('a hostile traceparent or tracestate never breaks a request and never r
         expect({ why, tracestate: sent.headers.tracestate }).toEqual({ why, tracestate: undefined });
       }
     }
+    // No traceparent at all (the propagator is skipped then): a tracestate alone continues nothing and goes nowhere.
+    proxy.seen.length = 0;
+    const { status, json } = await rawPost(gateway.url, query, { tracestate: 'vendor=abc' });
+    expect({ status, errors: json.errors }).toEqual({ status: 200, errors: undefined });
+    expect(proxy.seen.length).toBeGreaterThan(0);
+    for (const sent of proxy.seen) expect({ wellFormed: W3C.test(String(sent.headers.traceparent)), tracestate: sent.headers.tracestate }).toEqual({ wellFormed: true, tracestate: undefined });
   }, scaled(120_000));
 
   it('of a tracestate, only the members W3C allows reach MLflow: bad keys, non-ASCII, a lone surrogate\'s bytes and oversize members are dropped', async () => {

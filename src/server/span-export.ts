@@ -1,0 +1,275 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Attributes, Link, SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { TracingProtocol } from './tracing.ts';
+
+/**
+ * One ended span as it crosses to the export thread: a flat array (a structured clone of an array of
+ * strings and numbers costs the request thread ~1 µs a span; the SpanImpl itself cannot cross).
+ */
+type SpanRecord = [
+  traceId: string,
+  spanId: string,
+  traceFlags: number,
+  traceState: string | undefined,
+  parentSpanId: string | undefined,
+  parentIsRemote: boolean,
+  name: string,
+  kind: SpanKind,
+  startSeconds: number,
+  startNanos: number,
+  endSeconds: number,
+  endNanos: number,
+  attributes: Attributes,
+  droppedAttributesCount: number,
+  statusCode: number,
+  statusMessage: string | undefined,
+  events: TimedEvent[] | undefined,
+  droppedEventsCount: number,
+  links: PlainLink[] | undefined,
+  droppedLinksCount: number,
+];
+
+type PlainLink = { traceId: string; spanId: string; traceFlags: number; traceState: string | undefined; isRemote: boolean; attributes: Attributes | undefined; droppedAttributesCount: number };
+
+/** Messages to the export thread. */
+type ToExporter = { spans: SpanRecord[] } | { flush: number } | { shutdown: number };
+/** Messages back: the exporter loaded, spans whose export ended (sent or failed), a flush or shutdown done. */
+type FromExporter = { ready: true } | { finished: number } | { done: number };
+
+export interface ExportThreadOptions {
+  /** The OTLP/HTTP traces URL. */
+  url: string;
+  protocol: TracingProtocol;
+  /** The resource every span is exported with (service name and version, OTEL_RESOURCE_ATTRIBUTES). */
+  resource: Attributes;
+  scope: { name: string; version: string };
+  /** The export thread's environment: OTEL_BSP_*, OTEL_EXPORTER_OTLP_* (headers, timeout, compression). */
+  env: Record<string, string | undefined>;
+  /** OTEL_BSP_MAX_QUEUE_SIZE: past this many spans ended and not yet exported, new ones are dropped, as the batch queue drops them. */
+  maxQueueSize: number;
+}
+
+/** Ended spans are handed over in groups this size, or when the first of a group is this old (ms): each postMessage costs the request thread ~20 µs and wakes the export thread. */
+const HAND_OVER_SPANS = 128;
+const HAND_OVER_MS = 50;
+
+/**
+ * A SpanProcessor that hands every sampled ended span to a worker thread, where the SDK's own
+ * BatchSpanProcessor and OTLP exporter batch, encode and post them. The request thread keeps no
+ * SpanImpl past its end (they die young instead of waiting in the batch queue into the old
+ * generation) and never encodes protobuf or writes an export; what it pays is copying a span's
+ * fields into an array and one postMessage per 128 spans (or 50 ms). The queue bound (OTEL_BSP_MAX_QUEUE_SIZE)
+ * holds over both threads: a span counts against it from its end until its export has succeeded or
+ * failed, so no more are kept than one BatchSpanProcessor would keep.
+ */
+export class ExportThreadProcessor implements SpanProcessor {
+  private readonly worker: Worker;
+  private pending: SpanRecord[] = [];
+  /** Handed over and neither exported nor failed yet: in transit, in the export thread's queue or in its export. */
+  private handedOver = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private nextCall = 1;
+  private readonly waiting = new Map<number, () => void>();
+
+  constructor(private readonly options: ExportThreadOptions) {
+    const require = createRequire(import.meta.url);
+    const modules = {
+      sdk: require.resolve('@opentelemetry/sdk-trace-base'),
+      resources: require.resolve('@opentelemetry/resources'),
+      exporter: require.resolve(options.protocol === 'http/json' ? '@opentelemetry/exporter-trace-otlp-http' : '@opentelemetry/exporter-trace-otlp-proto'),
+    };
+    const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    this.worker = new Worker(EXPORT_THREAD, {
+      eval: true,
+      env,
+      workerData: { modules, url: options.url, resource: options.resource, scope: options.scope },
+    });
+    // Never what keeps the process alive; flush and shutdown hold it while they wait.
+    this.worker.unref();
+    this.worker.on('message', (message: FromExporter) => {
+      if ('finished' in message) this.handedOver -= message.finished;
+      else if ('done' in message) this.settle(message.done);
+    });
+    // A dead export thread costs spans, never a request: from then on spans are dropped, and it is said once.
+    this.worker.on('error', (error) => {
+      if (!this.stopped) process.emitWarning(`tracing: the span export thread failed (${error.message}); spans are dropped from now on`);
+      this.die();
+    });
+    this.worker.on('exit', () => this.die());
+  }
+
+  /** Resolves once the export thread has loaded the exporter (a start that cannot load it fails here, not later). */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: FromExporter) => {
+        if (!('ready' in message)) return;
+        this.worker.off('error', onError);
+        this.worker.off('message', onMessage);
+        resolve();
+      };
+      const onError = (error: Error) => {
+        this.worker.off('message', onMessage);
+        reject(error);
+      };
+      this.worker.on('message', onMessage);
+      this.worker.once('error', onError);
+    });
+  }
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.stopped) return;
+    const context = span.spanContext();
+    if ((context.traceFlags & 1) === 0) return;
+    if (this.handedOver + this.pending.length >= this.options.maxQueueSize) return;
+    const parent = span.parentSpanContext;
+    const status = span.status;
+    this.pending.push([
+      context.traceId,
+      context.spanId,
+      context.traceFlags,
+      context.traceState?.serialize() || undefined,
+      parent?.spanId,
+      parent?.isRemote === true,
+      span.name,
+      span.kind,
+      span.startTime[0],
+      span.startTime[1],
+      span.endTime[0],
+      span.endTime[1],
+      span.attributes,
+      span.droppedAttributesCount,
+      status.code,
+      status.message,
+      span.events.length > 0 ? span.events : undefined,
+      span.droppedEventsCount,
+      span.links.length > 0 ? span.links.map(plainLink) : undefined,
+      span.droppedLinksCount,
+    ]);
+    if (this.pending.length >= HAND_OVER_SPANS) this.handOver();
+    else this.timer ??= setTimeout(() => this.handOver(), HAND_OVER_MS).unref();
+  }
+
+  async forceFlush(): Promise<void> {
+    this.handOver();
+    await this.call((id) => ({ flush: id }));
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.handOver();
+    await this.call((id) => ({ shutdown: id }));
+    this.stopped = true;
+    await this.worker.terminate();
+  }
+
+  private handOver(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.length === 0 || this.stopped) return;
+    const spans = this.pending;
+    this.pending = [];
+    this.handedOver += spans.length;
+    this.send({ spans });
+  }
+
+  private send(message: ToExporter): void {
+    this.worker.postMessage(message);
+  }
+
+  /** Asks the export thread to flush or shut down and waits until it has (holding the process open meanwhile). */
+  private call(message: (id: number) => ToExporter): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const id = this.nextCall++;
+    this.worker.ref();
+    return new Promise<void>((resolve) => {
+      this.waiting.set(id, resolve);
+      this.send(message(id));
+    });
+  }
+
+  private settle(id: number): void {
+    this.waiting.get(id)?.();
+    this.waiting.delete(id);
+    if (this.waiting.size === 0) this.worker.unref();
+  }
+
+  private die(): void {
+    this.stopped = true;
+    this.pending = [];
+    for (const id of [...this.waiting.keys()]) this.settle(id);
+  }
+}
+
+function plainLink(link: Link): PlainLink {
+  const { traceId, spanId, traceFlags, traceState, isRemote } = link.context;
+  return { traceId, spanId, traceFlags, traceState: traceState?.serialize(), isRemote: isRemote === true, attributes: link.attributes, droppedAttributesCount: link.droppedAttributesCount ?? 0 };
+}
+
+/**
+ * The export thread (CommonJS, run with eval: no file of its own to ship, compile or resolve under
+ * tsx and vitest): the SDK's BatchSpanProcessor (OTEL_BSP_* from its environment) in front of the
+ * SDK's OTLP/HTTP exporter (OTEL_EXPORTER_OTLP_*), fed with spans rebuilt from SpanRecords. One
+ * resource and one scope object for all, as the exporter groups spans by identity.
+ */
+const EXPORT_THREAD = String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+const { BatchSpanProcessor } = require(workerData.modules.sdk);
+const { resourceFromAttributes } = require(workerData.modules.resources);
+const { OTLPTraceExporter } = require(workerData.modules.exporter);
+const resource = resourceFromAttributes(workerData.resource);
+const scope = workerData.scope;
+const exporter = new OTLPTraceExporter({ url: workerData.url });
+// Every span the request thread handed over counts against its queue bound until its export has succeeded or failed.
+const finishing = {
+  export(spans, done) {
+    exporter.export(spans, (result) => {
+      parentPort.postMessage({ finished: spans.length });
+      done(result);
+    });
+  },
+  shutdown: () => exporter.shutdown(),
+  forceFlush: () => exporter.forceFlush(),
+};
+const processor = new BatchSpanProcessor(finishing);
+const stateOf = (text) => (text ? { serialize: () => text } : undefined);
+class ExportedSpan {
+  constructor(r) {
+    this._context = { traceId: r[0], spanId: r[1], traceFlags: r[2], traceState: stateOf(r[3]), isRemote: false };
+    this.parentSpanContext = r[4] ? { traceId: r[0], spanId: r[4], traceFlags: r[2], isRemote: r[5] } : undefined;
+    this.name = r[6];
+    this.kind = r[7];
+    this.startTime = [r[8], r[9]];
+    this.endTime = [r[10], r[11]];
+    this.attributes = r[12];
+    this.droppedAttributesCount = r[13];
+    this.status = r[15] === undefined ? { code: r[14] } : { code: r[14], message: r[15] };
+    this.events = r[16] || [];
+    this.droppedEventsCount = r[17];
+    this.links = (r[18] || []).map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, traceState: stateOf(l.traceState), isRemote: l.isRemote }, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount }));
+    this.droppedLinksCount = r[19];
+    this.resource = resource;
+    this.instrumentationScope = scope;
+    this.ended = true;
+  }
+  spanContext() { return this._context; }
+  get duration() {
+    const ns = (this.endTime[0] - this.startTime[0]) * 1e9 + (this.endTime[1] - this.startTime[1]);
+    return [Math.floor(ns / 1e9), ns % 1e9];
+  }
+}
+parentPort.on('message', (message) => {
+  if (message.spans) {
+    for (const record of message.spans) processor.onEnd(new ExportedSpan(record));
+  } else if (message.flush) {
+    processor.forceFlush().catch(() => undefined).then(() => parentPort.postMessage({ done: message.flush }));
+  } else if (message.shutdown) {
+    processor.shutdown().catch(() => undefined).then(() => parentPort.postMessage({ done: message.shutdown }));
+  }
+});
+parentPort.postMessage({ ready: true });
+`;
