@@ -62,11 +62,12 @@ export function startTracing(env: Env = process.env, version = 'unknown'): Promi
 }
 
 async function load(endpoint: string, protocol: TracingProtocol, env: Env, version: string): Promise<TracingHandle> {
-  const [{ BasicTracerProvider }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { ExportThreadProcessor }] = await Promise.all([
+  const [{ BasicTracerProvider }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { ExportThreadProcessor }, { PooledIdGenerator }] = await Promise.all([
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/core'),
     import('@opentelemetry/resources'),
     import('./span-export.ts'),
+    import('./trace-ids.ts'),
   ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'modelgate', 'service.version': version }).merge(
     detectResources({ detectors: [envDetector] }),
@@ -87,6 +88,7 @@ async function load(endpoint: string, protocol: TracingProtocol, env: Env, versi
   await exporting.ready();
   const provider = new BasicTracerProvider({
     resource,
+    idGenerator: new PooledIdGenerator(),
     spanLimits: limit === undefined || limit.trim() === '' ? { attributeValueLengthLimit: ATTRIBUTE_VALUE_LIMIT } : {},
     spanProcessors: [exporting],
   });

@@ -129,8 +129,8 @@ describe('spans are exported from a worker thread (ExportThreadProcessor)', () =
     const provider = new BasicTracerProvider({ resource: resourceFromAttributes(RESOURCE), spanProcessors: [processor] });
     const tracer = provider.getTracer(SCOPE.name, SCOPE.version);
     const kept = () => {
-      const { pending, handedOver } = processor as unknown as { pending: unknown[]; handedOver: number };
-      return { waiting: pending.length, handedOver };
+      const { pendingSpans, handedOver } = processor as unknown as { pendingSpans: number; handedOver: number };
+      return { waiting: pendingSpans, handedOver };
     };
     for (let i = 0; i < 500; i++) tracer.startSpan(`span ${i}`).end();
     expect(kept()).toEqual({ waiting: 20, handedOver: 0 });
