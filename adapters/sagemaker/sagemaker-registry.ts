@@ -26,6 +26,7 @@ import {
   Stage,
   VersionOrder,
   invalidInput,
+  refusedBeforeSending,
   isRegistryError,
   isVersionKey,
   mapBounded,
@@ -676,9 +677,6 @@ function checkMetadata(metadata: Record<string, string>): void {
     }
   }
 }
-
-/** A limit found before anything was sent: the pipeline settles its intent without reading the backend back. */
-const refusedBeforeSending = (message: string, details: Record<string, unknown>) => new RegistryError(ErrorCode.INVALID_INPUT, message, { details, outcome: 'NONE' });
 
 function matchesName(name: string, query: ModelQuery): boolean {
   if (query.namePrefix && !name.startsWith(query.namePrefix)) return false;

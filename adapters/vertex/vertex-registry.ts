@@ -7,6 +7,7 @@ import {
   decodeCursor,
   encodeCursor,
   invalidInput,
+  refusedBeforeSending,
   isRegistryError,
   isEmptyCard,
   cardToJson,
@@ -556,7 +557,7 @@ const MAX_LABELS = 64;
 /** Counted with the labels the model or version holds, before anything is sent: the pipeline settles its intent without a read-back. */
 function checkLabelCount(labels: Tags): void {
   if (Object.keys(labels).length > MAX_LABELS) {
-    throw new RegistryError(ErrorCode.INVALID_INPUT, `Vertex keeps at most ${MAX_LABELS} labels on a model or version`, { details: { limit: MAX_LABELS }, outcome: 'NONE' });
+    throw refusedBeforeSending(`Vertex keeps at most ${MAX_LABELS} labels on a model or version`, { limit: MAX_LABELS });
   }
 }
 

@@ -62,6 +62,10 @@ export const isRegistryError = (error: unknown): error is RegistryError =>
 export const invalidInput = (message: string, details?: Record<string, unknown>) =>
   new RegistryError(ErrorCode.INVALID_INPUT, message, { details });
 
+/** INVALID_INPUT found by an adapter before it sent any write (a limit counted with what the backend holds): the pipeline settles its intent without a read-back. */
+export const refusedBeforeSending = (message: string, details?: Record<string, unknown>) =>
+  new RegistryError(ErrorCode.INVALID_INPUT, message, { details, outcome: 'NONE' });
+
 export const notFound = (message: string, details?: Record<string, unknown>) =>
   new RegistryError(ErrorCode.NOT_FOUND, message, { details });
 

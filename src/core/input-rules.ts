@@ -1,7 +1,7 @@
 import type { RegistryAdapter } from './adapter.ts';
 import type { Capabilities } from './capabilities.ts';
 import { isVersionKey } from './adapter.ts';
-import { ErrorCode, RegistryError, cardNotMutable, isRegistryError, invalidInput } from './errors.ts';
+import { ErrorCode, RegistryError, cardNotMutable, isRegistryError, invalidInput, modelRenameUnsupported } from './errors.ts';
 import type { VersionKey } from './model.ts';
 import { checkCard } from './card.ts';
 import {
@@ -86,6 +86,7 @@ const CHECKS: { [M in WriteMethod]: (this: Ruled, ...args: Args<M>) => void } = 
   renameModel(name, newName) {
     checkReadName(name);
     checkModelName(newName, this.limits.modelName);
+    if (!this.adapter.capabilities().modelRename) throw modelRenameUnsupported(this.adapter.kind);
   },
   deleteModel(name) {
     checkReadName(name);
@@ -167,11 +168,10 @@ const CHECKS: { [M in WriteMethod]: (this: Ruled, ...args: Args<M>) => void } = 
 
 /**
  * Runs a write's argument checks without making the write, so a command refuses bad input
- * before its write-ahead intent. A registry not wrapped by enforceInputRules has no checks here.
+ * before its write-ahead intent. A registry not wrapped by enforceInputRules is checked as if it were.
  */
 export function checkWrite<M extends WriteMethod>(registry: RegistryAdapter, method: M, ...args: Args<M>): void {
-  if (!Object.prototype.isPrototypeOf.call(RULES, registry)) return;
-  const ruled = registry as Ruled;
+  const ruled = (Object.prototype.isPrototypeOf.call(RULES, registry) ? registry : enforceInputRules(registry)) as Ruled;
   try {
     (CHECKS[method] as (this: Ruled, ...args: Args<M>) => void).apply(ruled, args);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, cardNotMutable, checkWrite, alreadyExists, modelDescriptionNotMutable, modelNeedsVersion, modelNotFound, modelRenameUnsupported, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, checkWrite, alreadyExists, modelDescriptionNotMutable, modelNeedsVersion, modelNotFound, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
@@ -67,10 +67,7 @@ export class Catalog {
     const registry = this.registries.get(request.registry, caller.trace);
     return this.commands.run(caller, {
       action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
-      validate: () => {
-        checkWrite(registry, 'renameModel', request.name, request.newName);
-        if (!registry.capabilities().modelRename) throw modelRenameUnsupported(registry.kind);
-      },
+      validate: () => checkWrite(registry, 'renameModel', request.name, request.newName),
       run: async (step) => {
         await this.refuseWhileUnsettled(registry.id, request.name);
         await step.intend({ kind: 'observe' });
@@ -143,7 +140,6 @@ export class Catalog {
       validate: () => {
         checkCard(applyCardPatch(null, request.card));
         checkWrite(registry, 'updateCard', key, null);
-        if (!registry.capabilities().cardMutable) throw cardNotMutable(registry.kind);
       },
       run: async (step) => {
         const [current] = await registry.getVersions([key]);
