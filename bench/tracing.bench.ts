@@ -1,11 +1,13 @@
 /**
- * npm run bench:tracing [-- --rounds 6 --seconds 3 --concurrency 10 --cpu-prof DIR --split --against DIR]
+ * npm run bench:tracing [-- --rounds 6 --seconds 3 --warmup 5 --concurrency 10 --cpu-prof DIR --split --against DIR]
  *
  * The cost of tracing on one small model query: two real gateways (startGateway with its config,
  * embedded registry, logs at info to /dev/null), each in its own process, one without OTEL_*
  * variables (tracing off) and one exporting every span over OTLP/HTTP to a local sink in this
  * process (tracing on, sampler always_on). Measured side by side in interleaved rounds (the machine
- * is shared; ratios only). Target: time per request with tracing on <= 1.1x off.
+ * is shared; ratios only), after every gateway has first served --warmup seconds unmeasured (JIT and
+ * caches warm on both sides, so round 1 does not charge one side for compiling). Target: time per
+ * request with tracing on <= 1.1x off.
  *
  * --split adds two gateways that split what tracing costs: `unsampled` (sampler always_off: our
  * instrumentation with non-recording spans) and `unexported` (every span recorded and ended, then
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     serve: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '10' },
     // Writes each gateway's CPU profiles (node --cpu-prof, one per thread) into DIR/off and DIR/on.
     'cpu-prof': { type: 'string' },
@@ -117,6 +120,8 @@ async function compare(): Promise<void> {
       children.push(child);
       servers.set(mode, server);
     }
+    for (const mode of modes) await load(servers.get(mode)!, concurrency, Number(values.warmup));
+    console.error(`[bench] warm-up done (${values.warmup} s per gateway)`);
     const samples: ({ mode: Mode } & Sample)[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const mode of round % 2 ? modes : [...modes].reverse()) samples.push({ mode, ...(await load(servers.get(mode)!, concurrency, seconds)) });
@@ -191,7 +196,6 @@ async function post(pool: Pool, path: string): Promise<void> {
   if (statusCode !== 200 || !text.includes('"version":"3"')) throw new Error(`HTTP ${statusCode}: ${text}`);
 }
 
-/** `concurrency` clients, each sending its next request when the last is answered, for `seconds` (after a 0.5 s warm-up). */
 interface Cpu {
   /** The main thread alone (µs). */
   main: number;
@@ -205,6 +209,7 @@ interface Sample extends Cpu {
   p50: number;
 }
 
+/** `concurrency` clients, each sending its next request when the last is answered, for `seconds` (after a 0.5 s settle). */
 async function load(server: Server, concurrency: number, seconds: number): Promise<Sample> {
   const target = new URL(server.url);
   const pool = new Pool(target.origin, { connections: concurrency, pipelining: 1 });
