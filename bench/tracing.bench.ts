@@ -125,7 +125,8 @@ async function compare(): Promise<void> {
     const samples: ({ mode: Mode } & Sample)[] = [];
     for (let round = 1; round <= rounds; round++) {
       for (const mode of round % 2 ? modes : [...modes].reverse()) samples.push({ mode, ...(await load(servers.get(mode)!, concurrency, seconds)) });
-      console.error(`[bench] round ${round}/${rounds} done`);
+      const last = samples.slice(-modes.length).sort((a, b) => modes.indexOf(a.mode) - modes.indexOf(b.mode));
+      console.error(`[bench] round ${round}/${rounds}: ${last.map((s) => `${s.mode} ${s.rps.toFixed(0)} req/s, main ${s.main.toFixed(0)} µs`).join('; ')}`);
     }
     if (sink.exports() === 0) throw new Error('the traced gateway exported nothing: tracing was not on');
     const off = samples.filter((s) => s.mode === 'off');

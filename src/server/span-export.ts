@@ -8,7 +8,7 @@ import type { TracingProtocol } from './tracing.ts';
  * Ended spans cross to the export thread as one flat array per hand-over, each span as these
  * fields in this order and then its attributes (their count, then key, value, key, value…). A
  * structured clone of strings and numbers in one array costs the request thread about a third of
- * what an array per span with its attributes object costs (measured with callgrind); the SpanImpl
+ * what an array per span with its attributes object costs (measured with callgrind); a span object
  * itself cannot cross. Events and links, which modelgate does not record, cross as objects.
  */
 const FIELDS = [
@@ -60,7 +60,7 @@ const HAND_OVER_MS = 50;
 /**
  * A SpanProcessor that hands every sampled ended span to a worker thread, where the SDK's own
  * BatchSpanProcessor and OTLP exporter batch, encode and post them. The request thread keeps no
- * SpanImpl past its end (they die young instead of waiting in the batch queue into the old
+ * span past its end (they die young instead of waiting in the batch queue into the old
  * generation) and never encodes protobuf or writes an export; what it pays is copying a span's
  * fields into an array and one postMessage per 128 spans (or 50 ms). The queue bound (OTEL_BSP_MAX_QUEUE_SIZE)
  * holds over both threads: a span counts against it from its end until its export has succeeded or

@@ -1,5 +1,6 @@
 import { tracing } from '../core/index.ts';
 import { ConfigError } from './config.ts';
+import type { RecorderLimits } from './span-recorder.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -21,6 +22,8 @@ export function tracingEndpoint(env: Env): string | null {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${variable} must be an http:// or https:// URL, not '${endpoint}'`);
   tracingProtocol(env);
+  samplerSetting(env);
+  spanLimits(env);
   // The general endpoint is a base URL: the exporter appends /v1/traces to it, as the specification says.
   return specific ? url.href : new URL('v1/traces', url.href.endsWith('/') ? url.href : `${url.href}/`).href;
 }
@@ -38,8 +41,45 @@ export function tracingProtocol(env: Env): TracingProtocol {
   throw new ConfigError(`${variable} must be http/protobuf or http/json, not '${protocol}'`);
 }
 
-/** What the SDK keeps of one attribute value unless OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise: names and keys a caller chose are bounded. */
+/** What is kept of one attribute value unless OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise: names and keys a caller chose are bounded. */
 const ATTRIBUTE_VALUE_LIMIT = 256;
+
+/** The span limits from the standard variables (the span-specific one first), the specification's defaults otherwise; not a whole number >= 0 stops start-up. */
+export function spanLimits(env: Env): RecorderLimits {
+  const limit = (fallback: number, ...variables: string[]): number => {
+    for (const variable of variables) {
+      const text = env[variable]?.trim();
+      if (!text) continue;
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${variable} must be a whole number >= 0, not '${text}'`);
+      return value;
+    }
+    return fallback;
+  };
+  return {
+    attributeValueLengthLimit: limit(ATTRIBUTE_VALUE_LIMIT, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
+    attributeCountLimit: limit(128, 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'),
+    eventCountLimit: limit(128, 'OTEL_SPAN_EVENT_COUNT_LIMIT'),
+    linkCountLimit: limit(128, 'OTEL_SPAN_LINK_COUNT_LIMIT'),
+    attributePerEventCountLimit: limit(128, 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', 'OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
+    attributePerLinkCountLimit: limit(128, 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', 'OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
+  };
+}
+
+/** The specification's sampler names, the default following the caller's decision; SDK samplers. */
+export type SamplerName = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+
+/** OTEL_TRACES_SAMPLER (and _ARG, a ratio in [0, 1], default 1) checked; an unknown sampler or a bad ratio stops start-up, naming the variable. */
+export function samplerSetting(env: Env): { name: SamplerName; ratio: number } {
+  const name = (env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || 'parentbased_always_on') as SamplerName;
+  const known: SamplerName[] = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+  if (!known.includes(name)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${known.join(', ')}, not '${env.OTEL_TRACES_SAMPLER}'`);
+  const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  if (!name.endsWith('traceidratio') || !arg) return { name, ratio: 1 };
+  const ratio = Number(arg);
+  if (!(ratio >= 0 && ratio <= 1)) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1 for ${name}, not '${arg}'`);
+  return { name, ratio };
+}
 
 export interface TracingHandle {
   /** Sends what is buffered and turns tracing off again. */
@@ -62,18 +102,18 @@ export function startTracing(env: Env = process.env, version = 'unknown'): Promi
 }
 
 async function load(endpoint: string, protocol: TracingProtocol, env: Env, version: string): Promise<TracingHandle> {
-  const [{ BasicTracerProvider }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { ExportThreadProcessor }, { PooledIdGenerator }] = await Promise.all([
+  const [sdk, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { ExportThreadProcessor }, { PooledIdGenerator }, { SpanRecorder }] = await Promise.all([
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/core'),
     import('@opentelemetry/resources'),
     import('./span-export.ts'),
     import('./trace-ids.ts'),
+    import('./span-recorder.ts'),
   ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'modelgate', 'service.version': version }).merge(
     detectResources({ detectors: [envDetector] }),
   );
   await resource.waitForAsyncAttributes?.();
-  const limit = env.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT ?? env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT;
   const queue = Number(env.OTEL_BSP_MAX_QUEUE_SIZE);
   // Batching (OTEL_BSP_*: a bounded queue, one export at a time), headers and timeouts follow the OTEL_* variables, in the export thread;
   // sampling (OTEL_TRACES_SAMPLER) and limits here, where spans are made.
@@ -86,20 +126,24 @@ async function load(endpoint: string, protocol: TracingProtocol, env: Env, versi
     maxQueueSize: Number.isInteger(queue) && queue > 0 ? queue : 2048,
   });
   await exporting.ready();
-  const provider = new BasicTracerProvider({
+  const setting = samplerSetting(env);
+  const root = setting.name.endsWith('always_off') ? new sdk.AlwaysOffSampler() : setting.name.endsWith('traceidratio') ? new sdk.TraceIdRatioBasedSampler(setting.ratio) : new sdk.AlwaysOnSampler();
+  tracing.tracer = new SpanRecorder({
+    sampler: root,
+    parentBased: setting.name.startsWith('parentbased_'),
+    ids: new PooledIdGenerator(),
+    limits: spanLimits(env),
+    processor: exporting,
     resource,
-    idGenerator: new PooledIdGenerator(),
-    spanLimits: limit === undefined || limit.trim() === '' ? { attributeValueLengthLimit: ATTRIBUTE_VALUE_LIMIT } : {},
-    spanProcessors: [exporting],
+    scope: { name: 'modelgate', version },
   });
-  tracing.tracer = provider.getTracer('modelgate', version);
   tracing.propagator = new W3CTraceContextPropagator();
   tracing.enabled = true;
   return {
     async stop() {
       tracing.enabled = false;
       running = null;
-      await provider.shutdown().catch(() => undefined);
+      await exporting.shutdown().catch(() => undefined);
       tracing.tracer = null;
       tracing.propagator = null;
     },
