@@ -112,4 +112,21 @@ describe('bad input changes nothing and leaves the refusal alone in the audit lo
     expect((await run('query { model(registry: "sagemaker", name: "bad_name") { name } }')).data.model).toBeNull();
     expect((await audit('sagemaker', 'bad_name')).map((event) => `${event.action}:${event.result}`)).toEqual(['copyVersion:INVALID_INPUT', 'copyVersion:INVALID_INPUT']);
   });
+
+  // migrateModel used to accept such a name as a job whose every copy then failed; the target's rules are checked before any job exists.
+  it.each([
+    ['sagemaker', 'bad_name_migrated'],
+    ['vertex', 'x'.repeat(200)],
+    ['local', 'a/b'],
+    ['mlflow', ' padded'],
+  ])('migrateModel into %s under a name it forbids (%s) is INVALID_INPUT before any job or write', async (registry, to) => {
+    const name = `migrate-${registry}-${suffix}`;
+    expect((await run(q.register, { r: 'local', n: name, s: 's3://b/m/1' })).errors).toBeUndefined();
+    const refused = await run('mutation ($n: String!, $r: String!, $to: String!) { migrateModel(from: { registry: "local", name: $n }, to: { registry: $r, name: $to }) { id status } }', { n: name, r: registry, to });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', registry });
+    expect(refused.errors?.[0]?.message).toMatch(/name/i);
+    expect(refused.data).toBeNull();
+    expect((await run('query ($r: String!, $n: String!) { model(registry: $r, name: $n) { name } }', { r: registry, n: to })).data.model).toBeNull();
+    expect((await audit(registry, to)).map((event) => `${event.action}:${event.result}`)).toEqual(['migrateModel:INVALID_INPUT']);
+  });
 });
