@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, emptyRecord, type Model, type ModelVersion, type Tags, parseSignature, cardFromEntries, recordFrom } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, invalidInput, type Model, type ModelVersion, type Tags, parseSignature, cardFromEntries, recordFrom } from '../../src/core/index.ts';
 
 /* JSON shapes of MLflow's REST API (mlflow/protos/model_registry.proto, service.proto). */
 
@@ -40,6 +40,41 @@ export interface MlflowRun {
 }
 
 /** Version tags holding the semantic version and the signature (JSON); shown as fields, not tags. */
+/** A URI scheme as Python's urlparse reads one (`file:`, `s3:`); a source without one is a local path to MLflow. */
+const URI_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
+
+/** `+` and %-escapes decoded until nothing changes, as MLflow does before it looks for `..`. */
+function unquoted(source: string): string {
+  for (let text = source; ; ) {
+    let next: string;
+    try {
+      next = decodeURIComponent(text.replaceAll('+', ' '));
+    } catch {
+      return text;
+    }
+    if (next === text) return text;
+    text = next;
+  }
+}
+
+/**
+ * What MLflow's server refuses as a version source (mlflow/server/handlers.py, create_model_version),
+ * known from the arguments alone: a local path (no scheme, or `file:`) without the run whose artifacts
+ * hold it, and any `..` path segment. A local path with a run id is MLflow's to judge (it reads the run).
+ */
+export function checkMlflowSource(source: string, runId: string | null): void {
+  const scheme = URI_SCHEME.exec(source)?.[1]?.toLowerCase();
+  if ((scheme === undefined || scheme === 'file') && !runId) {
+    throw invalidInput(
+      `MLflow takes a local path ('${source.length > 100 ? `${source.slice(0, 100)}...` : source}') as a source only with the runId of the run whose artifacts hold it; give that runId, or a location such as s3://, gs://, wasbs://, hdfs://, runs:/ or models:/`,
+      { field: 'source' },
+    );
+  }
+  if (unquoted(source).split('/').includes('..')) {
+    throw invalidInput("MLflow refuses a source with '..' path segments: give the location as an absolute path", { field: 'source' });
+  }
+}
+
 export const SEMVER_TAG = 'modelgate.semver';
 export const SIGNATURE_TAG = 'modelgate.signature';
 /** Version tags `modelgate.card.<entry>` hold the model card, one native tag per field (readable in MLflow's UI). */

@@ -43,6 +43,7 @@ import {
   wants,
 } from '../../src/core/index.ts';
 import { and, nameContains, nameEquals, namePrefix, tagEquals, type NameFilter } from './filters.ts';
+import { checkMlflowSource } from './mapping.ts';
 import { MlflowHttp, type MlflowAuth } from './http.ts';
 import {
   SEMVER_TAG,
@@ -60,6 +61,9 @@ import {
   type StageMode,
 } from './mapping.ts';
 
+
+
+const MLFLOW_LIMITS = { ...DEFAULT_LIMITS, checkSource: checkMlflowSource };
 
 export interface MlflowRegistryOptions {
   id: string;
@@ -129,7 +133,7 @@ export class MlflowRegistry implements RegistryAdapter {
       versionSourceRequired: true,
       versionDescriptionMutable: true,
       cardMutable: true,
-      limits: DEFAULT_LIMITS,
+      limits: MLFLOW_LIMITS,
     };
   }
 

@@ -83,8 +83,8 @@ export async function promote(
   }
 }
 
-export async function approve(ctx: CommandContext, id: string | undefined, o: Partial<VersionTarget> & { stage?: Stage; comment?: string }): Promise<number> {
-  const data = await ctx.client.request(ApproveDocument, { id: id ?? (await openRequestId(ctx, o)), comment: o.comment ?? null });
+export async function approve(ctx: CommandContext, id: string | undefined, o: Partial<VersionTarget> & { stage?: Stage; comment?: string; idempotencyKey?: string }): Promise<number> {
+  const data = await ctx.client.request(ApproveDocument, { id: id ?? (await openRequestId(ctx, o)), comment: o.comment ?? null, idempotencyKey: o.idempotencyKey ?? null });
   emit(ctx, data, () => {
     const { request, promotion } = data.approve;
     ctx.print(`Request ${request.id} is ${request.status}.`);
@@ -93,8 +93,8 @@ export async function approve(ctx: CommandContext, id: string | undefined, o: Pa
   return EXIT.OK;
 }
 
-export async function reject(ctx: CommandContext, id: string | undefined, o: Partial<VersionTarget> & { stage?: Stage; reason: string }): Promise<number> {
-  const data = await ctx.client.request(RejectDocument, { id: id ?? (await openRequestId(ctx, o)), reason: o.reason });
+export async function reject(ctx: CommandContext, id: string | undefined, o: Partial<VersionTarget> & { stage?: Stage; reason: string; idempotencyKey?: string }): Promise<number> {
+  const data = await ctx.client.request(RejectDocument, { id: id ?? (await openRequestId(ctx, o)), reason: o.reason, idempotencyKey: o.idempotencyKey ?? null });
   emit(ctx, data, () => ctx.print(`Request ${data.reject.id} is ${data.reject.status}.`));
   return EXIT.OK;
 }

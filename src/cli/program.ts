@@ -80,9 +80,11 @@ export function buildProgram(io: Io, version: string, state: { exitCode: number 
       .option('--stage <stage>', 'target stage of the open request', p.stage);
   requestTarget(cmd(program, 'approve', 'approve a pending request (as someone other than the requester, unless the policy allows self-approval)'))
     .option('--comment <text>', 'recorded with the vote')
+    .option('--idempotency-key <key>', 'a retry with the same key (give the request id) returns the first result')
     .action(act((ctx, [id], o) => core.approve(ctx, id, o)));
   requestTarget(cmd(program, 'reject', 'reject a pending request'))
     .requiredOption('--reason <text>', 'why')
+    .option('--idempotency-key <key>', 'a retry with the same key (give the request id) returns the first result')
     .action(act((ctx, [id], o) => core.reject(ctx, id, o as never)));
   model(cmd(program, 'rollback', 'put the previous (or a given) version back in production'))
     .requiredOption('--reason <text>', 'why, for the audit log')

@@ -34,6 +34,8 @@ export interface Limits {
   checkTagKeys?(set: readonly string[], remove: readonly string[], on: 'model' | 'version'): void;
   /** The backend's own rules on an alias (its alphabet, names it manages); throws INVALID_INPUT. Run before anything is sent. */
   checkAlias?(alias: string): void;
+  /** The backend's own rules on a version's source (MLflow: a local path only with the run that holds it); throws INVALID_INPUT. Run before anything is sent. */
+  checkSource?(source: string, runId: string | null): void;
 }
 
 export interface Capabilities {

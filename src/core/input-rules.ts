@@ -16,6 +16,7 @@ import {
   checkText,
   checkVersion,
   checkWellFormed,
+  preview,
 } from './rules.ts';
 
 /**
@@ -67,6 +68,19 @@ const checkBackendTags = (self: Ruled, set: Record<string, string>, remove: read
   if (max !== undefined && count > max) throw invalidInput(`This registry (${self.adapter.kind}) keeps at most ${max} tags on a ${on}; this call sets ${count}`, { limit: max });
 };
 
+/** Where a version's artifacts are: the core's text rule, the locations the backend can hold (`artifactSchemes`), and its own rule. */
+const checkSource = (self: Ruled, source: string, runId: string | null) => {
+  checkText('Source', source, self.limits.source);
+  const schemes = self.adapter.capabilities().artifactSchemes;
+  if (schemes && !schemes.some((scheme) => source.startsWith(scheme))) {
+    throw invalidInput(`This registry (${self.adapter.kind}) holds artifact locations starting with ${schemes.join(' or ')}; source '${preview(source)}' is not one`, {
+      field: 'source',
+      requires: schemes,
+    });
+  }
+  self.limits.checkSource?.(source, runId);
+};
+
 /** The writes whose arguments are checked before anything is sent. */
 type WriteMethod = 'createModel' | 'updateModel' | 'renameModel' | 'deleteModel' | 'createVersion' | 'updateVersion' | 'updateCard' | 'deleteVersion' | 'setTags' | 'setAlias' | 'deleteAlias' | 'setStage';
 type Args<M extends WriteMethod> = Parameters<RegistryAdapter[M]>;
@@ -94,7 +108,7 @@ const CHECKS: { [M in WriteMethod]: (this: Ruled, ...args: Args<M>) => void } = 
   createVersion(input) {
     checkReadName(input.name);
     checkDescription(this, input.description);
-    if (input.source != null) checkText('Source', input.source, this.limits.source);
+    if (input.source != null) checkSource(this, input.source, input.runId ?? null);
     if (!input.source && this.adapter.capabilities().versionSourceRequired) {
       throw invalidInput(`This registry (${this.adapter.kind}) requires a source: where the version's artifacts are`, { field: 'source' });
     }

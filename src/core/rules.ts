@@ -20,6 +20,14 @@ export const DEFAULT_LIMITS: Limits = {
   maxVersionTags: null,
 };
 
+/** Free text a person attaches to a command (a promotion's or a vote's comment, a rejection's or a rollback's reason): the description's limit. */
+export const NOTE_LIMIT = DEFAULT_LIMITS.description.maxLength;
+
+/** A comment or reason: at most NOTE_LIMIT characters (absent is fine; whether one is required is the command's to say). */
+export function checkNote(argument: string, value: string | null | undefined): void {
+  if (value != null && value.length > NOTE_LIMIT) throw invalidInput(`${argument} is ${value.length} characters long; the limit is ${NOTE_LIMIT}`, { argument, limit: NOTE_LIMIT });
+}
+
 /** Rejects strings that cannot be stored faithfully: lone surrogates (invalid UTF-16). */
 export function checkWellFormed(field: string, value: string): void {
   if (!value.isWellFormed()) {

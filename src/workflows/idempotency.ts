@@ -26,7 +26,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-const DATE_FIELDS = new Set(['createdAt', 'updatedAt', 'requestedAt', 'decidedAt', 'at']);
+const DATE_FIELDS = new Set(['createdAt', 'updatedAt', 'requestedAt', 'decidedAt', 'expiresAt', 'at']);
 
 /** Stored results are JSON: their date fields become dates again (tag values stay text). */
 export function reviveDates(value: unknown, key = ''): unknown {

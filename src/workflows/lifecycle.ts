@@ -3,6 +3,7 @@ import {
   RegistryError,
   Stage,
   VersionOrder,
+  checkNote,
   versionKeyId,
   modelNotFound,
   versionNotFound,
@@ -42,6 +43,14 @@ export enum RollbackRule {
   EXPLICIT = 'EXPLICIT',
   PRODUCTION_HISTORY = 'PRODUCTION_HISTORY',
   HIGHEST_ARCHIVED = 'HIGHEST_ARCHIVED',
+}
+
+export interface ApprovalOutcome {
+  request: ApprovalRequest;
+  /** Set when this approval completed the promotion. */
+  promotion: PromotionResult | null;
+  /** Answered from the stored outcome of an earlier call with the same idempotency key. */
+  replayed?: boolean;
 }
 
 export interface RollbackResult {
@@ -124,6 +133,7 @@ export class Lifecycle {
       input: { version: request.version, targetStage: stage, dryRun, comment: request.comment ?? null },
       // A dry run changes nothing, so it is never answered from, nor stored as, a key's outcome.
       idempotencyKey: dryRun ? null : request.idempotencyKey,
+      validate: () => checkNote('comment', request.comment),
       run: async (step): Promise<PromotionResult> => {
         step.detail(request.comment ?? null);
         const version = await requireVersion(registry, request.name, request.version);
@@ -165,7 +175,7 @@ export class Lifecycle {
     });
   }
 
-  async approve(caller: Caller, id: string, comment: string | null): Promise<{ request: ApprovalRequest; promotion: PromotionResult | null }> {
+  async approve(caller: Caller, id: string, comment: string | null, idempotencyKey?: string | null): Promise<ApprovalOutcome> {
     const found = await this.visibleApproval(caller, 'approve', id, { comment });
     const registry = this.registries.get(found.registry, caller.trace);
     return this.commands.run(caller, {
@@ -175,7 +185,9 @@ export class Lifecycle {
       version: found.version,
       permissions: ['approve'],
       input: { id, comment },
-      run: async (step) => {
+      idempotencyKey,
+      validate: () => checkNote('comment', comment),
+      run: async (step): Promise<ApprovalOutcome> => {
         step.detail(comment);
         // Read again under the model's lock: another decision, a move or the clock may have come first.
         await this.store.expireApprovals(new Date());
@@ -214,10 +226,14 @@ export class Lifecycle {
       },
       after: (outcome) => (outcome.promotion ? promotionAfter(outcome.promotion, found.targetStage) : { approvals: outcome.request.approvals.length }),
       result: (outcome) => (outcome.promotion ? 'OK' : 'PENDING_APPROVAL'),
+      revive: (stored) => {
+        const outcome = reviveDates(stored) as ApprovalOutcome;
+        return { ...outcome, promotion: outcome.promotion && { ...outcome.promotion, replayed: true }, replayed: true };
+      },
     });
   }
 
-  async reject(caller: Caller, id: string, reason: string): Promise<ApprovalRequest> {
+  async reject(caller: Caller, id: string, reason: string, idempotencyKey?: string | null): Promise<ApprovalRequest> {
     const found = await this.visibleApproval(caller, 'reject', id, { reason });
     return this.commands.run(caller, {
       action: 'reject',
@@ -226,6 +242,11 @@ export class Lifecycle {
       version: found.version,
       permissions: ['approve'],
       input: { id, reason },
+      idempotencyKey,
+      validate: () => {
+        if (!reason.trim()) throw new RegistryError(ErrorCode.INVALID_INPUT, 'A rejection needs a reason', { details: { argument: 'reason' } });
+        checkNote('reason', reason);
+      },
       run: async (step) => {
         step.detail(reason);
         await this.store.expireApprovals(new Date());
@@ -237,6 +258,7 @@ export class Lifecycle {
       },
       after: () => ({ status: ApprovalStatus.REJECTED }),
       result: () => 'REJECTED',
+      revive: (stored) => reviveDates(stored) as ApprovalRequest,
     });
   }
 
@@ -251,6 +273,7 @@ export class Lifecycle {
       input: { toVersion: request.toVersion ?? null, reason: request.reason },
       validate: () => {
         if (!request.reason.trim()) throw new RegistryError(ErrorCode.INVALID_INPUT, 'A rollback needs a reason', { details: { argument: 'reason' } });
+        checkNote('reason', request.reason);
       },
       run: (step) => {
         step.detail(request.reason);

@@ -3,6 +3,7 @@ import {
   ErrorCode,
   RegistryError,
   VersionOrder,
+  checkWrite,
   emptyMetrics,
   endCursor,
   isRegistryError,
@@ -65,6 +66,8 @@ export class Migrations {
         caller.authorize('read', source.id, request.from.name);
         if (source.id === target.id && request.from.name === name) throw new RegistryError(ErrorCode.INVALID_INPUT, `A model cannot be migrated into itself ('${name}' in ${target.id})`, { details: { argument: 'to' } });
         if (request.versions && request.versions.length > 10_000) throw new RegistryError(ErrorCode.INVALID_INPUT, 'At most 10000 versions per migration');
+        // The target's own rules on the name (SageMaker's group alphabet, the core's): refused before a job exists whose every copy would fail.
+        checkWrite(target, 'createModel', { name });
       },
       run: async () => {
         const chosen = await chooseVersions(source, request);

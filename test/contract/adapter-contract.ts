@@ -13,6 +13,7 @@ import {
   type CreateVersion,
   type RegistryAdapter,
 } from '../../src/core/index.ts';
+import { artifactUri } from '../support/artifacts.ts';
 import { scaled } from '../support/time-scale.ts';
 import { defineCardContract } from './card-contract.ts';
 
@@ -60,7 +61,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
     });
 
     /** Registers a version with an artifact location, as real registrations have. */
-    const register = (input: CreateVersion) => registry.createVersion({ source: 's3://models/artifact', ...input });
+    const register = (input: CreateVersion) => registry.createVersion({ source: artifactUri(registry, 'models/artifact'), ...input });
 
     /**
      * A model as a user makes one: with createModel where models can be empty, else (Vertex)
@@ -241,7 +242,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
         const first = await register({
           name: unique('fields'),
           createModel: {},
-          source: 's3://bucket/model/1',
+          source: artifactUri(registry, 'bucket/model/1'),
           runId: 'run123abc',
           description: 'baseline',
           tags: { framework: 'sklearn' },
@@ -252,7 +253,7 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
           version: '1',
           stage: Stage.NONE,
           description: 'baseline',
-          source: 's3://bucket/model/1',
+          source: artifactUri(registry, 'bucket/model/1'),
           runId: 'run123abc',
           status: 'READY',
           tags: { framework: 'sklearn' },
@@ -286,6 +287,21 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
           const version = await registry.createVersion({ name: unique('nosource'), createModel: {} });
           expect(version.source).toBeNull();
         }
+      });
+
+      it('refuses a source outside the artifact schemes the backend declares with INVALID_INPUT naming them, creating nothing', async () => {
+        const schemes = registry.capabilities().artifactSchemes;
+        const foreign = ['file:///tmp/model', 's3://bucket/model', 'gs://bucket/model'].filter((uri) => schemes && !schemes.some((scheme) => uri.startsWith(scheme)));
+        for (const [i, source] of foreign.entries()) {
+          const error = await expectCode(registry.createVersion({ name: unique(`scheme${i}`), source, createModel: {} }), ErrorCode.INVALID_INPUT);
+          expect(error.message).toContain(schemes![0]!);
+          expect(error.details).toMatchObject({ field: 'source', requires: schemes });
+          expect(await registry.getModel(unique(`scheme${i}`))).toBeNull();
+        }
+        // Every declared scheme, and any location where none is declared (MLflow's own rules aside: a remote location), registers.
+        const version = await registry.createVersion({ name: unique('scheme-ok'), source: artifactUri(registry, 'bucket/model'), createModel: {} });
+        expect(version.source).toBe(artifactUri(registry, 'bucket/model'));
+        expect(foreign.length).toBe(schemes ? 3 - schemes.length : 0);
       });
 
       it('reads a batch of versions in order, null where missing', async () => {
@@ -331,8 +347,8 @@ export function defineAdapterContractSuite(name: string, setup: () => Promise<Co
       });
 
       it('tells where a version downloads from', async () => {
-        const version = await registry.createVersion({ name: unique('download'), source: 's3://bucket/download/model', createModel: {} });
-        expect(await registry.getDownloadUri({ name: unique('download'), version: version.version })).toBe('s3://bucket/download/model');
+        const version = await registry.createVersion({ name: unique('download'), source: artifactUri(registry, 'bucket/download/model'), createModel: {} });
+        expect(await registry.getDownloadUri({ name: unique('download'), version: version.version })).toBe(artifactUri(registry, 'bucket/download/model'));
         await expectCode(registry.getDownloadUri({ name: unique('download'), version: '9' }), ErrorCode.NOT_FOUND);
       });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, enforceInputRules, isRegistryError, type RegistryAdapter } from '../../src/core/index.ts';
 import type { ContractSubject } from './adapter-contract.ts';
+import { artifactUri } from '../support/artifacts.ts';
 import { scaled } from '../support/time-scale.ts';
 
 /** Inputs that break naive adapters: injection, control characters, huge and malformed strings. */
@@ -35,7 +36,7 @@ export function defineFuzzSuite(label: string, setup: () => Promise<ContractSubj
     beforeAll(async () => {
       subject = await setup();
       registry = enforceInputRules(subject.adapter);
-      await registry.createVersion({ name: anchor, source: 's3://fuzz/model', createModel: {}, tags: { keep: 'yes' } });
+      await registry.createVersion({ name: anchor, source: artifactUri(registry, 'fuzz/model'), createModel: {}, tags: { keep: 'yes' } });
     }, scaled(120_000));
     afterAll(async () => {
       await subject?.teardown?.();

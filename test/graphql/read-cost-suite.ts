@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
 import { countingAdapter } from '../support/counting-adapter.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { artifactUri } from '../support/artifacts.ts';
 import { scaled } from '../support/time-scale.ts';
 
 export interface ReadCostSubject {
@@ -70,7 +71,7 @@ export function defineReadCostSuite(name: string, setup: () => Promise<ReadCostS
       for (let v = 1; v <= 3; v++) {
         await registry.createVersion({
           name: model,
-          source: `s3://bucket/${model}/${v}`,
+          source: artifactUri(registry, `bucket/${model}/${v}`),
           tags: { framework: 'sklearn' },
           metrics: { accuracy: [0.81, 0.82, 0.83][v - 1]! },
           params: { alpha: String(v) },

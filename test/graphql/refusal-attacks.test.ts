@@ -112,4 +112,48 @@ describe('bad input changes nothing and leaves the refusal alone in the audit lo
     expect((await run('query { model(registry: "sagemaker", name: "bad_name") { name } }')).data.model).toBeNull();
     expect((await audit('sagemaker', 'bad_name')).map((event) => `${event.action}:${event.result}`)).toEqual(['copyVersion:INVALID_INPUT', 'copyVersion:INVALID_INPUT']);
   });
+
+  // migrateModel used to accept such a name as a job whose every copy then failed; the target's rules are checked before any job exists.
+  it.each([
+    ['sagemaker', 'bad_name_migrated'],
+    ['vertex', 'x'.repeat(200)],
+    ['local', 'a/b'],
+    ['mlflow', ' padded'],
+  ])('migrateModel into %s under a name it forbids (%s) is INVALID_INPUT before any job or write', async (registry, to) => {
+    const name = `migrate-${registry}-${suffix}`;
+    expect((await run(q.register, { r: 'local', n: name, s: 's3://b/m/1' })).errors).toBeUndefined();
+    const refused = await run('mutation ($n: String!, $r: String!, $to: String!) { migrateModel(from: { registry: "local", name: $n }, to: { registry: $r, name: $to }) { id status } }', { n: name, r: registry, to });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', registry });
+    expect(refused.errors?.[0]?.message).toMatch(/name/i);
+    expect(refused.data).toBeNull();
+    expect((await run('query ($r: String!, $n: String!) { model(registry: $r, name: $n) { name } }', { r: registry, n: to })).data.model).toBeNull();
+    expect((await audit(registry, to)).map((event) => `${event.action}:${event.result}`)).toEqual(['migrateModel:INVALID_INPUT']);
+  });
+
+  // A location the backend cannot hold (SageMaker needs s3://, Vertex AI gs://; MLflow refuses a local path without the run that holds it)
+  // is refused before the write-ahead intent, a new model included: nothing is created, the refusal is the only event.
+  it.each([
+    ['sagemaker', 'file:///tmp/model', null, /s3:\/\//],
+    ['sagemaker', 'gs://b/m', null, /s3:\/\//],
+    ['vertex', 'file:///tmp/model', null, /gs:\/\//],
+    ['vertex', 's3://b/m', null, /gs:\/\//],
+    ['mlflow', 'file:///tmp/model', null, /local/i],
+    ['mlflow', '/tmp/model', null, /local/i],
+    ['mlflow', 's3://b/models/../../etc', null, /\.\./],
+  ] as const)('registerVersion on %s with source %s is INVALID_INPUT naming what it accepts; nothing is created', async (registry, source, runId, says) => {
+    const name = `source-${registry}-${suffix}-${source.replace(/[^a-z0-9]+/gi, '')}`.slice(0, 60);
+    const refused = await run('mutation ($r: String!, $n: String!, $s: String!, $run: String) { registerVersion(registry: $r, name: $n, source: $s, runId: $run) { version } }', { r: registry, n: name, s: source, run: runId });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', registry, details: { field: 'source' } });
+    expect(refused.errors?.[0]?.message).toMatch(says);
+    expect((await run('query ($r: String!, $n: String!) { model(registry: $r, name: $n) { name } }', { r: registry, n: name })).data.model).toBeNull();
+    expect((await audit(registry, name)).map((event) => `${event.action}:${event.result}`)).toEqual(['registerVersion:INVALID_INPUT']);
+  });
+
+  it('the schemes a backend accepts still register (and local keeps any location)', async () => {
+    for (const [registry, source] of [['sagemaker', 's3://b/m/ok'], ['vertex', 'gs://b/m/ok'], ['mlflow', 's3://b/m/ok'], ['local', 'file:///tmp/model']] as const) {
+      const answer = await run('mutation ($r: String!, $n: String!, $s: String!) { registerVersion(registry: $r, name: $n, source: $s) { version source } }', { r: registry, n: `ok-source-${suffix}`, s: source });
+      expect([registry, answer.errors]).toEqual([registry, undefined]);
+      expect(answer.data.registerVersion.source).toBe(source);
+    }
+  });
 });

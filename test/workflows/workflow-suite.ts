@@ -9,6 +9,7 @@ import { as } from '../support/callers.ts';
 import type { Policy } from '../../src/workflows/policy.ts';
 import { registerVersion } from '../../src/workflows/register.ts';
 import { expectCode, type ContractSubject } from '../contract/adapter-contract.ts';
+import { artifactUri } from '../support/artifacts.ts';
 import { scaled } from '../support/time-scale.ts';
 
 /** The seed tutorial's policies: staging needs good metrics; production needs more, a tag, a description and an approval. */
@@ -68,7 +69,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
         { description: 'Undertrained', metrics: { accuracy: 0.8, f1_score: 0.7 } },
       ];
       for (const [i, version] of seed.entries()) {
-        await registerVersion(registry, { name, source: `s3://models/churn/${i + 1}`, ...version });
+        await registerVersion(registry, { name, source: artifactUri(registry, `models/churn/${i + 1}`), ...version });
       }
     }, scaled(120_000));
     afterAll(async () => {
@@ -192,7 +193,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
 
     it('lets a description added after registration satisfy the description gate, and says how when it is missing', async () => {
       const story = `Story-${randomUUID().slice(0, 8)}`;
-      await registerVersion(registry, { name: story, source: 's3://models/story/1', metrics: { accuracy: 0.95, f1_score: 0.9 } });
+      await registerVersion(registry, { name: story, source: artifactUri(registry, 'models/story/1'), metrics: { accuracy: 0.95, f1_score: 0.9 } });
       const before = await lifecycle.evaluate(null, story, '1', Stage.PRODUCTION);
       expect(before.checks.find((c) => c.gate === 'description')).toMatchObject({ passed: false, message: 'description is empty (set one with updateVersion)' });
       expect(before.checks.find((c) => c.subject === 'accuracy')).toMatchObject({ passed: true, message: 'accuracy 0.95 >= min 0.90' });
@@ -204,7 +205,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
 
     it('answers NO_ROLLBACK_TARGET and changes nothing when there is nowhere to go', async () => {
       const lonely = `Lonely-${randomUUID().slice(0, 8)}`;
-      await registerVersion(registry, { name: lonely, source: 's3://models/lonely/1' });
+      await registerVersion(registry, { name: lonely, source: artifactUri(registry, 'models/lonely/1') });
       await registry.setStage({ name: lonely, version: '1' }, Stage.PRODUCTION);
       await expectCode(lifecycle.rollback(as(alice), { name: lonely, reason: 'why not' }), ErrorCode.NO_ROLLBACK_TARGET);
       expect((await registry.getVersions([{ name: lonely, version: '1' }]))[0]?.stage).toBe(Stage.PRODUCTION);
@@ -213,7 +214,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
     it('rolls back along production history written by every path, never to a version a rollback withdrew', async () => {
       const model = `History-${randomUUID().slice(0, 8)}`;
       const free = createWorkflows(new RegistrySet([registry], registry.id), store, []);
-      for (let i = 1; i <= 4; i++) await registerVersion(registry, { name: model, source: `s3://models/history/${i}`, metrics: { accuracy: 0.9 } });
+      for (let i = 1; i <= 4; i++) await registerVersion(registry, { name: model, source: artifactUri(registry, `models/history/${i}`), metrics: { accuracy: 0.9 } });
       const stage = async (version: string) => (await registry.getVersions([{ name: model, version }]))[0]!;
       // v1 by a raw move, v2 by a promotion, v3 archived behind the gateway's back.
       await free.catalog.transitionStage(as('admin'), { name: model, version: '1', stage: Stage.PRODUCTION, archiveExisting: true });
@@ -242,7 +243,7 @@ export function defineWorkflowSuite(label: string, setup: () => Promise<Contract
       const model = `Queue-${randomUUID().slice(0, 8)}`;
       const policies: Policy[] = [{ models: model, stage: Stage.PRODUCTION, gates: [], approvals: 1, allowSelfApproval: false }];
       const queue = createWorkflows(new RegistrySet([registry], registry.id), store, policies);
-      for (let i = 1; i <= 3; i++) await registerVersion(registry, { name: model, source: `s3://models/queue/${i}` });
+      for (let i = 1; i <= 3; i++) await registerVersion(registry, { name: model, source: artifactUri(registry, `models/queue/${i}`) });
       const open = (version: string, principal = alice) => queue.lifecycle.promote(as(principal), { name: model, version, targetStage: Stage.PRODUCTION });
       const status = async (id: string) => (await store.getApproval(id))?.status;
 

@@ -174,14 +174,24 @@ export class LifecycleResolver {
   }
 
   @Mutation(() => ApprovalOutcomeType, { description: 'Approves a pending request; the last required approval re-checks the gates and promotes' })
-  async approve(@Arg('id', () => ID) id: string, @Arg('comment', () => String, optionalString) comment: string | null, @Ctx() ctx: GatewayContext) {
-    const outcome = await ctx.lifecycle.approve(ctx.caller, id, comment);
-    return { ...outcome, promotion: outcome.promotion && { ...outcome.promotion, replayed: false } };
+  async approve(
+    @Arg('id', () => ID) id: string,
+    @Arg('comment', () => String, optionalString) comment: string | null,
+    @Arg('idempotencyKey', () => String, { nullable: true, description: 'A retry with the same key and comment returns the first outcome (replayed: true); with another comment it is CONFLICT' }) idempotencyKey: string | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    const outcome = await ctx.lifecycle.approve(ctx.caller, id, comment, idempotencyKey);
+    return { ...outcome, replayed: outcome.replayed ?? false, promotion: outcome.promotion && { ...outcome.promotion, replayed: outcome.promotion.replayed ?? false } };
   }
 
-  @Mutation(() => ApprovalRequestType)
-  reject(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: GatewayContext) {
-    return ctx.lifecycle.reject(ctx.caller, id, reason);
+  @Mutation(() => ApprovalRequestType, { description: 'Rejects a pending request; the reason (not blank) is kept with it' })
+  reject(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String) reason: string,
+    @Arg('idempotencyKey', () => String, { nullable: true, description: 'A retry with the same key and reason returns the rejected request again; with another reason it is CONFLICT' }) idempotencyKey: string | null,
+    @Ctx() ctx: GatewayContext,
+  ) {
+    return ctx.lifecycle.reject(ctx.caller, id, reason, idempotencyKey);
   }
 
   @Mutation(() => RollbackResultType, {

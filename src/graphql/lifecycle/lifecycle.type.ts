@@ -78,6 +78,7 @@ export class PromotionResultType {
 export class ApprovalOutcomeType {
   @Field(() => ApprovalRequestType) request!: ApprovalRequestType;
   @Field(() => PromotionResultType, { nullable: true, description: 'Set when this approval completed the promotion' }) promotion!: PromotionResultType | null;
+  @Field(() => Boolean, { description: 'True when this is the stored outcome of an earlier call with the same idempotencyKey; nothing was done again' }) replayed!: boolean;
 }
 
 @ObjectType('RollbackResult')
