@@ -39,7 +39,6 @@ export interface MlflowRun {
   };
 }
 
-/** Version tags holding the semantic version and the signature (JSON); shown as fields, not tags. */
 /** A URI scheme as Python's urlparse reads one (`file:`, `s3:`); a source without one is a local path to MLflow. */
 const URI_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
@@ -75,6 +74,7 @@ export function checkMlflowSource(source: string, runId: string | null): void {
   }
 }
 
+/** Version tags holding the semantic version and the signature (JSON); shown as fields, not tags. */
 export const SEMVER_TAG = 'modelgate.semver';
 export const SIGNATURE_TAG = 'modelgate.signature';
 /** Version tags `modelgate.card.<entry>` hold the model card, one native tag per field (readable in MLflow's UI). */
