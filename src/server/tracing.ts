@@ -1,6 +1,6 @@
 import { tracing } from '../core/index.ts';
 import { ConfigError } from './config.ts';
-import type { RecorderLimits } from './span-recorder.ts';
+import type { SpanLimits } from '@opentelemetry/sdk-trace-base';
 
 type Env = Record<string, string | undefined>;
 
@@ -45,7 +45,7 @@ export function tracingProtocol(env: Env): TracingProtocol {
 const ATTRIBUTE_VALUE_LIMIT = 256;
 
 /** The span limits from the standard variables (the span-specific one first), the specification's defaults otherwise; not a whole number >= 0 stops start-up. */
-export function spanLimits(env: Env): RecorderLimits {
+export function spanLimits(env: Env): Required<SpanLimits> {
   const limit = (fallback: number, ...variables: string[]): number => {
     for (const variable of variables) {
       const text = env[variable]?.trim();
@@ -102,13 +102,12 @@ export function startTracing(env: Env = process.env, version = 'unknown'): Promi
 }
 
 async function load(endpoint: string, protocol: TracingProtocol, env: Env, version: string): Promise<TracingHandle> {
-  const [sdk, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { ExportThreadProcessor }, { PooledIdGenerator }, { SpanRecorder }] = await Promise.all([
+  const [sdk, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }, { ExportThreadProcessor }, { PooledIdGenerator }] = await Promise.all([
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/core'),
     import('@opentelemetry/resources'),
     import('./span-export.ts'),
     import('./trace-ids.ts'),
-    import('./span-recorder.ts'),
   ]);
   const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'modelgate', 'service.version': version }).merge(
     detectResources({ detectors: [envDetector] }),
@@ -126,24 +125,24 @@ async function load(endpoint: string, protocol: TracingProtocol, env: Env, versi
     maxQueueSize: Number.isInteger(queue) && queue > 0 ? queue : 2048,
   });
   await exporting.ready();
+  // Sampler and limits from this environment, checked at start-up, rather than left to the SDK's own reading of process.env (which falls back quietly).
   const setting = samplerSetting(env);
   const root = setting.name.endsWith('always_off') ? new sdk.AlwaysOffSampler() : setting.name.endsWith('traceidratio') ? new sdk.TraceIdRatioBasedSampler(setting.ratio) : new sdk.AlwaysOnSampler();
-  tracing.tracer = new SpanRecorder({
-    sampler: root,
-    parentBased: setting.name.startsWith('parentbased_'),
-    ids: new PooledIdGenerator(),
-    limits: spanLimits(env),
-    processor: exporting,
+  const provider = new sdk.BasicTracerProvider({
     resource,
-    scope: { name: 'modelgate', version },
+    sampler: setting.name.startsWith('parentbased_') ? new sdk.ParentBasedSampler({ root }) : root,
+    idGenerator: new PooledIdGenerator(),
+    spanLimits: spanLimits(env),
+    spanProcessors: [exporting],
   });
+  tracing.tracer = provider.getTracer('modelgate', version);
   tracing.propagator = new W3CTraceContextPropagator();
   tracing.enabled = true;
   return {
     async stop() {
       tracing.enabled = false;
       running = null;
-      await exporting.shutdown().catch(() => undefined);
+      await provider.shutdown().catch(() => undefined);
       tracing.tracer = null;
       tracing.propagator = null;
     },
