@@ -1,4 +1,4 @@
-import { Stage, VersionStatus, emptyRecord, invalidInput, type Model, type ModelVersion, type Tags, parseSignature, cardFromEntries, recordFrom } from '../../src/core/index.ts';
+import { Stage, VersionStatus, emptyRecord, invalidInput, preview, type Model, type ModelVersion, type Tags, parseSignature, cardFromEntries, recordFrom } from '../../src/core/index.ts';
 
 /* JSON shapes of MLflow's REST API (mlflow/protos/model_registry.proto, service.proto). */
 
@@ -65,7 +65,7 @@ export function checkMlflowSource(source: string, runId: string | null): void {
   const scheme = URI_SCHEME.exec(source)?.[1]?.toLowerCase();
   if ((scheme === undefined || scheme === 'file') && !runId) {
     throw invalidInput(
-      `MLflow takes a local path ('${source.length > 100 ? `${source.slice(0, 100)}...` : source}') as a source only with the runId of the run whose artifacts hold it; give that runId, or a location such as s3://, gs://, wasbs://, hdfs://, runs:/ or models:/`,
+      `MLflow takes a local path ('${preview(source)}') as a source only with the runId of the run whose artifacts hold it; give that runId, or a location such as s3://, gs://, wasbs://, hdfs://, runs:/ or models:/`,
       { field: 'source' },
     );
   }

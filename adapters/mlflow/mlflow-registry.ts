@@ -43,7 +43,6 @@ import {
   wants,
 } from '../../src/core/index.ts';
 import { and, nameContains, nameEquals, namePrefix, tagEquals, type NameFilter } from './filters.ts';
-import { checkMlflowSource } from './mapping.ts';
 import { MlflowHttp, type MlflowAuth } from './http.ts';
 import {
   SEMVER_TAG,
@@ -51,6 +50,7 @@ import {
   SIGNATURE_TAG,
   STAGE_ALIASES,
   STAGE_TAG,
+  checkMlflowSource,
   fromTags,
   mlflowStage,
   toModel,
@@ -61,8 +61,7 @@ import {
   type StageMode,
 } from './mapping.ts';
 
-
-
+/** MLflow's limits are the core's, plus what its server refuses as a version source. */
 const MLFLOW_LIMITS = { ...DEFAULT_LIMITS, checkSource: checkMlflowSource };
 
 export interface MlflowRegistryOptions {

@@ -28,6 +28,12 @@ export function checkNote(argument: string, value: string | null | undefined): v
   if (value != null && value.length > NOTE_LIMIT) throw invalidInput(`${argument} is ${value.length} characters long; the limit is ${NOTE_LIMIT}`, { argument, limit: NOTE_LIMIT });
 }
 
+/** A reason a command requires (a rejection's, a rollback's): not blank, and a note's length at most. */
+export function checkReason(what: string, reason: string): void {
+  if (!reason.trim()) throw invalidInput(`A ${what} needs a reason`, { argument: 'reason' });
+  checkNote('reason', reason);
+}
+
 /** Rejects strings that cannot be stored faithfully: lone surrogates (invalid UTF-16). */
 export function checkWellFormed(field: string, value: string): void {
   if (!value.isWellFormed()) {

@@ -4,6 +4,7 @@ import {
   Stage,
   VersionOrder,
   checkNote,
+  checkReason,
   versionKeyId,
   modelNotFound,
   versionNotFound,
@@ -243,10 +244,7 @@ export class Lifecycle {
       permissions: ['approve'],
       input: { id, reason },
       idempotencyKey,
-      validate: () => {
-        if (!reason.trim()) throw new RegistryError(ErrorCode.INVALID_INPUT, 'A rejection needs a reason', { details: { argument: 'reason' } });
-        checkNote('reason', reason);
-      },
+      validate: () => checkReason('rejection', reason),
       run: async (step) => {
         step.detail(reason);
         await this.store.expireApprovals(new Date());
@@ -271,10 +269,7 @@ export class Lifecycle {
       version: request.toVersion ?? null,
       permissions: ['rollback'],
       input: { toVersion: request.toVersion ?? null, reason: request.reason },
-      validate: () => {
-        if (!request.reason.trim()) throw new RegistryError(ErrorCode.INVALID_INPUT, 'A rollback needs a reason', { details: { argument: 'reason' } });
-        checkNote('reason', request.reason);
-      },
+      validate: () => checkReason('rollback', request.reason),
       run: (step) => {
         step.detail(request.reason);
         return this.rollBack(step, registry, request.name, request.toVersion ?? null, request.reason);
