@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postGraphQL } from '../support/gateway.ts';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
-import { scaled } from '../support/time-scale.ts';
+import { scaled, until } from '../support/time-scale.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEYS = { rita: 'pg-approval-requester', alice: 'pg-approval-alice', bob: 'pg-approval-bob', carol: 'pg-approval-carol', ada: 'pg-approval-admin' } as const;
@@ -64,7 +64,7 @@ describe('approvals across two gateway processes on one PostgreSQL store', () =>
       dataDir: dir,
       registries: [{ id: 'local', kind: 'local', path: join(dir, 'shared.db') }],
       // A small pool: one lock holder per process, and the work under the lock must still find connections.
-      store: { url: database.url, poolSize: 3 },
+      store: { url: database.url, poolSize: 3, reconcile: { intervalMs: 3000 } },
       auth: {
         apiKeys: [
           ...(['rita', 'alice', 'bob', 'carol'] as const).map((name) => ({ name, sha256: sha256(KEYS[name]), grants: grant('approver') })),
@@ -207,4 +207,26 @@ describe('approvals across two gateway processes on one PostgreSQL store', () =>
     }
     expect(await auditOk()).toBe(true);
   }, scaled(90_000));
+
+
+  it('kill -9 of the approving process after its stage move, before its decision: nobody decides the request against the backend', async () => {
+    const { name, id } = await pending('Crash');
+    // A third process whose backend writes linger after they land (the crash test's hook), so the kill falls between the move and the decision.
+    const slow = await startGatewayProcess(join(dir, 'modelgate.yaml'), { preload: ['./test/support/slow-writes.ts'], env: { MODELGATE_TEST_WRITE_DELAY_MS: '2000' } });
+    const call = postGraphQL(slow.url, APPROVE, { id, c: 'go' }, { authorization: `Bearer ${KEYS.alice}` }).catch(() => null);
+    expect(await until(async () => (await state(0, name)).versions.nodes[0].stage === 'PRODUCTION', 10_000)).toBe(true);
+    await slow.kill('SIGKILL');
+    expect(await call).toBeNull();
+    expect(await request(1, id)).toMatchObject({ status: 'PENDING', approvals: [] });
+    // Right after the kill, on the surviving processes: alice's move is not settled yet, so neither may decide.
+    const [approved, rejected] = await Promise.all([as(0, 'bob', APPROVE, { id, c: 'me too' }), as(1, 'carol', REJECT, { id, r: 'no' })]);
+    expect([code(approved), code(rejected)]).toEqual(['CONFLICT', 'CONFLICT']);
+    // The survivors' sweep completes alice's approval: the request says what the backend did.
+    expect(await until(async () => (await request(0, id)).status !== 'PENDING', 15_000)).toBe(true);
+    expect(await request(1, id)).toMatchObject({ status: 'APPROVED', decidedBy: 'alice', approvals: [{ principal: 'alice' }] });
+    expect(await state(1, name)).toEqual({ productionHistory: [{ version: '1', by: 'alice' }], versions: { nodes: [{ stage: 'PRODUCTION' }] } });
+    expect((await audit(name)).filter((e) => e.action === 'reconcile').map((e) => e.result)).toEqual(['RECONCILED']);
+    expect(code(await as(0, 'bob', APPROVE, { id }))).toBe('CONFLICT');
+    expect(await auditOk()).toBe(true);
+  }, scaled(60_000));
 });
