@@ -1,7 +1,8 @@
-import { ErrorCode, EXCLUSIVE_STAGES, RegistryError, Stage, applyCardPatch, checkWrite, alreadyExists, modelDescriptionNotMutable, modelNeedsVersion, modelNotFound, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
+import { ErrorCode, EXCLUSIVE_STAGES, Stage, applyCardPatch, checkWrite, alreadyExists, modelDescriptionNotMutable, modelNeedsVersion, modelNotFound, checkCard, mergeCardPatch, isRegistryError, versionNotFound, type CardPatch, type CreateVersion, type Model, type ModelVersion, type RegistrySet, type Tags } from '../core/index.ts';
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
+import { refuseWhileUnsettled } from './reconcile.ts';
 import { registerVersion } from './register.ts';
 import { reviveDates } from './idempotency.ts';
 import { clearStaleProductionTags } from './production-tags.ts';
@@ -69,7 +70,7 @@ export class Catalog {
       action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
       validate: () => checkWrite(registry, 'renameModel', request.name, request.newName),
       run: async (step) => {
-        await this.refuseWhileUnsettled(registry.id, request.name);
+        await refuseWhileUnsettled(this.store, registry.id, request.name);
         await step.intend({ kind: 'observe' });
         return registry.renameModel(request.name, request.newName);
       },
@@ -82,7 +83,7 @@ export class Catalog {
       action: 'deleteModel', registry, model: request.name, permissions: ['admin'], input: {},
       validate: () => checkWrite(registry, 'deleteModel', request.name),
       run: async (step) => {
-        await this.refuseWhileUnsettled(registry.id, request.name);
+        await refuseWhileUnsettled(this.store, registry.id, request.name);
         await step.intend({ kind: 'observe' });
         await registry.deleteModel(request.name);
       },
@@ -206,19 +207,6 @@ export class Catalog {
         await registry.deleteAlias(request.name, request.alias);
       },
     });
-  }
-
-  /**
-   * A change whose outcome is not settled yet (a write past its deadline) is reconciled by the
-   * model's name: renaming or deleting the model before then would make that record wrong.
-   */
-  private async refuseWhileUnsettled(registry: string, model: string): Promise<void> {
-    const open = (await this.store.openIntents()).find((intent) => intent.registry === registry && intent.model === model);
-    if (open) {
-      throw new RegistryError(ErrorCode.CONFLICT, `Model '${model}' has a change whose outcome is not settled yet (audit event ${open.seq}); it is reconciled shortly, try again then`, {
-        details: { intent: open.seq },
-      });
-    }
   }
 
   /** A raw move without gates (administrators); entering PRODUCTION is production history like any promotion. */

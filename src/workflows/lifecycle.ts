@@ -19,6 +19,7 @@ import { reviveDates } from './idempotency.ts';
 import { evaluateGates, type GateReport } from './gates.ts';
 import { policyFor, type Policy } from './policy.ts';
 import { supersedeAfterMove } from './approvals.ts';
+import { refuseWhileUnsettled } from './reconcile.ts';
 import { ROLLBACK_REASON, ROLLED_BACK_AT, clearStaleProductionTags, withdrawnByRollback } from './production-tags.ts';
 import { transitionStage } from './transition.ts';
 
@@ -190,6 +191,8 @@ export class Lifecycle {
       validate: () => checkNote('comment', comment),
       run: async (step): Promise<ApprovalOutcome> => {
         step.detail(comment);
+        // A move left unsettled (its process died before saving its decision) may be this very request's approval.
+        await refuseWhileUnsettled(this.store, found.registry, found.model);
         // Read again under the model's lock: another decision, a move or the clock may have come first.
         await this.store.expireApprovals(new Date());
         const request = await this.requireApproval(id);
@@ -247,6 +250,7 @@ export class Lifecycle {
       validate: () => checkReason('rejection', reason),
       run: async (step) => {
         step.detail(reason);
+        await refuseWhileUnsettled(this.store, found.registry, found.model);
         await this.store.expireApprovals(new Date());
         const request = await this.requireApproval(id);
         if (request.status !== ApprovalStatus.PENDING) throw noLongerPending(request);
