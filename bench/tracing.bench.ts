@@ -1,5 +1,5 @@
 /**
- * npm run bench:tracing [-- --rounds 6 --seconds 3 --warmup 5 --concurrency 10 --cpu-prof DIR --split --against DIR]
+ * npm run bench:tracing [-- --rounds 6 --seconds 3 --warmup 5 --concurrency 10 --cpu-prof DIR --split --ratio R --against DIR]
  *
  * The cost of tracing on one small model query: two real gateways (startGateway with its config,
  * embedded registry, logs at info to /dev/null), each in its own process, one without OTEL_*
@@ -11,11 +11,15 @@
  *
  * --split adds two gateways that split what tracing costs: `unsampled` (sampler always_off: our
  * instrumentation with non-recording spans) and `unexported` (every span recorded and ended, then
- * dropped by the span processor: nothing handed to the export thread, no batching, encoding or posting).
+ * dropped by the span processor: nothing handed to the export thread, no batching, encoding or posting)
+ * and `cloned` (spans handed over as usual, serialised for the export thread, which never gets them: the
+ * request thread's whole share of exporting without the export thread's work beside it).
+ * --ratio R adds `sampled`: tracing on with the sampler most deployments run under load, a ratio R of
+ * traces recorded (parentbased_traceidratio), the others propagated with non-recording spans.
  * --against DIR adds `before`: tracing on in another checkout's gateway (DIR/src, built beside its own
  * node_modules), interleaved with the others: before and after under the same load.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,7 +29,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 
-type Mode = 'off' | 'on' | 'unsampled' | 'unexported' | 'before';
+type Mode = 'off' | 'on' | 'unsampled' | 'unexported' | 'cloned' | 'sampled' | 'before';
 const MODEL = 'ChurnPredictionModel';
 const QUERY = `query Catalog($name: String!) { model(name: $name) { name versions(first: 3) { nodes { version stage metric(name: "accuracy") } } } }`;
 
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     // Writes each gateway's CPU profiles (node --cpu-prof, one per thread) into DIR/off and DIR/on.
     'cpu-prof': { type: 'string' },
     split: { type: 'boolean', default: false },
+    ratio: { type: 'string' },
     against: { type: 'string' },
     // With --serve: the checkout whose gateway to run (default: this one).
     root: { type: 'string' },
@@ -49,8 +54,12 @@ if (values.serve) {
   // Exit cleanly on kill, so `node --cpu-prof` can write its profile.
   process.on('SIGTERM', () => process.exit(0));
   console.log(JSON.stringify({ url: await serve() }));
-  // Each line on stdin asks for the CPU time used so far (microseconds), exporting included.
-  createInterface({ input: process.stdin }).on('line', () => {
+  // Each line on stdin asks for the CPU time used so far (microseconds), exporting included; under callgrind, `instr on|off` switches counting.
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.startsWith('instr ')) {
+      execFileSync('callgrind_control', ['--instr=' + line.slice(6), String(process.pid)], { stdio: 'ignore' });
+      return console.log(JSON.stringify({ instr: line.slice(6) }));
+    }
     const { user, system } = process.cpuUsage();
     console.log(JSON.stringify({ cpu: { user, system, main: mainThreadCpu() } }));
   });
@@ -76,6 +85,15 @@ async function serve(): Promise<string> {
     // The `unexported` arm: spans are recorded and ended as usual, then the span processor drops them (same module instance as the gateway's).
     const { ExportThreadProcessor } = await import('../src/server/span-export.ts');
     ExportThreadProcessor.prototype.onEnd = () => undefined;
+  }
+  if (process.env.BENCH_CLONE_ONLY) {
+    // The `cloned` arm: spans are laid out and serialised for the export thread as usual, which then never gets them (no decoding, encoding or posting over there).
+    const { ExportThreadProcessor } = await import('../src/server/span-export.ts');
+    const proto = ExportThreadProcessor.prototype as unknown as { send(message: { count?: number }): void; handedOver: number };
+    proto.send = function (this: { handedOver: number }, message: { count?: number }) {
+      structuredClone(message);
+      if (message.count) this.handedOver -= message.count;
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-tracing-bench-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -104,7 +122,7 @@ async function startSink(): Promise<{ url: string; exports: () => number; bytes:
 }
 
 async function compare(): Promise<void> {
-  const modes: Mode[] = [...(values.split ? (['off', 'on', 'unsampled', 'unexported'] as const) : (['off', 'on'] as const)), ...(values.against ? (['before'] as const) : [])];
+  const modes: Mode[] = [...(values.split ? (['off', 'on', 'unsampled', 'unexported', 'cloned'] as const) : (['off', 'on'] as const)), ...(values.ratio ? (['sampled'] as const) : []), ...(values.against ? (['before'] as const) : [])];
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
@@ -113,9 +131,11 @@ async function compare(): Promise<void> {
   try {
     const servers = new Map<Mode, Server>();
     for (const mode of modes) {
-      const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', BENCH_DROP_SPANS: '' };
+      const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', BENCH_DROP_SPANS: '', BENCH_CLONE_ONLY: '' };
       if (mode !== 'off') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: mode === 'unsampled' ? 'always_off' : 'always_on' });
       if (mode === 'unexported') env.BENCH_DROP_SPANS = '1';
+      if (mode === 'cloned') env.BENCH_CLONE_ONLY = '1';
+      if (mode === 'sampled') Object.assign(env, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: values.ratio });
       const { child, server } = await startChild(env, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(values['cpu-prof'], mode)] : [], mode === 'before' ? values.against : undefined);
       children.push(child);
       servers.set(mode, server);

@@ -5,7 +5,11 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitForHttp } from '../support/peers/free-port.ts';
 import { modelgateOnPath, runBash } from './support/run-cli.ts';
+import { ensureBuilt } from '../support/build.ts';
 import { scaled } from '../support/time-scale.ts';
+
+// The commands run the compiled dist/: rebuilt first if a source changed since (under the build lock other files share).
+beforeAll(() => ensureBuilt(), scaled(600_000));
 
 interface Step {
   line: string;

@@ -7,7 +7,11 @@ import { parse as parseYaml } from 'yaml';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { runBash, runCli } from './support/run-cli.ts';
+import { ensureBuilt } from '../support/build.ts';
 import { scaled } from '../support/time-scale.ts';
+
+// The commands run the compiled dist/: rebuilt first if a source changed since (under the build lock other files share).
+beforeAll(() => ensureBuilt(), scaled(600_000));
 
 const ADMIN = 'story-admin-key-1f2e';
 const EDITOR = 'story-editor-key-3d4c';

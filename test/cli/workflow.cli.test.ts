@@ -5,7 +5,11 @@ import { LocalRegistry } from '../../adapters/local/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { modelgateOnPath, runCli } from './support/run-cli.ts';
 import { runWorkflow } from './support/workflow.ts';
+import { ensureBuilt } from '../support/build.ts';
 import { scaled } from '../support/time-scale.ts';
+
+// The commands run the compiled dist/: rebuilt first if a source changed since (under the build lock other files share).
+beforeAll(() => ensureBuilt(), scaled(600_000));
 
 const WORKFLOW = 'examples/github-actions/model-promotion.yaml';
 const ADMIN = 'wf-admin-key-0a1b';
