@@ -1,5 +1,5 @@
 /**
- * npm run bench:tracing-instructions [-- --warmup 4000 --requests 600 --concurrency 10 --split]
+ * npm run bench:tracing-instructions [-- --warmup 4000 --requests 600 --concurrency 10 --split --keep DIR]
  *
  * What tracing costs one small query, counted in instructions instead of time: on a shared machine
  * the wall clock moves by ±10% between rounds, while instruction counts move by about 1%. Each
@@ -9,11 +9,12 @@
  * caches settle), then --requests counted. Reported per request: the gateway's main thread, which
  * answers every request and is the bottleneck, and all its threads together (the export thread,
  * V8's compiler and GC helpers). The two tracing-on gateways run side by side, one per CPU.
+ * --keep DIR keeps callgrind's files there (one per thread; `callgrind_annotate DIR/on.out-01`).
  * Needs valgrind (apt-get install -y valgrind).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '600' },
     concurrency: { type: 'string', default: '10' },
     split: { type: 'boolean', default: false },
+    keep: { type: 'string' },
   },
 });
 
@@ -38,14 +40,14 @@ const modes: Mode[] = values.split ? ['off', 'on', 'unsampled', 'unexported'] : 
 const warmup = Number(values.warmup);
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
-const out = mkdtempSync(join(tmpdir(), 'modelgate-tracing-callgrind-'));
+const out = values.keep ? (mkdirSync(values.keep, { recursive: true }), values.keep) : mkdtempSync(join(tmpdir(), 'modelgate-tracing-callgrind-'));
 const sink = await startSink();
 const counts = new Map<Mode, { main: number; all: number }>();
 try {
   // Two at a time: valgrind runs a process's threads on one CPU, and this machine has two.
   for (let i = 0; i < modes.length; i += 2) await Promise.all(modes.slice(i, i + 2).map(async (mode) => counts.set(mode, await measure(mode))));
 } finally {
-  rmSync(out, { recursive: true, force: true });
+  if (!values.keep) rmSync(out, { recursive: true, force: true });
 }
 
 const off = counts.get('off')!;
@@ -69,6 +71,8 @@ async function measure(mode: Mode): Promise<{ main: number; all: number }> {
   if (mode !== 'off') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink, OTEL_TRACES_SAMPLER: mode === 'unsampled' ? 'always_off' : 'always_on' });
   if (mode === 'unexported') env.BENCH_DROP_SPANS = '1';
   const prefix = join(out, `${mode}.out`);
+  // A kept directory's earlier files for this gateway would be counted again.
+  for (const file of readdirSync(out).filter((f) => f.startsWith(`${mode}.out`))) rmSync(join(out, file));
   const child = spawn(
     'valgrind',
     ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${prefix}`, process.execPath, '--import', 'tsx', fileURLToPath(new URL('./tracing.bench.ts', import.meta.url)), '--serve'],
