@@ -1,7 +1,7 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleWhen, timeout } from 'cockatiel';
 import type { CallContext, RegistryAdapter } from './adapter.ts';
 import { ErrorCode, RegistryError, isRegistryError } from './errors.ts';
-import type { CallTrace, TraceScope } from './tracing.ts';
+import { callSite, type CallSite, type CallTrace, type TraceScope } from './tracing.ts';
 
 export interface ResilienceOptions {
   /** No call may take longer: at the deadline it is cancelled and the caller gets BACKEND_UNAVAILABLE. */
@@ -131,6 +131,9 @@ export function resilience(adapter: RegistryAdapter, options: ResilienceOptions)
     breaker.onStateChange((state) => tell(state === CircuitState.Closed ? 'closed' : state === CircuitState.HalfOpen ? 'half_open' : 'open'));
   }
   const remainingCooldown = () => openedAt + options.cooldownMs - Date.now();
+  // Each method's span name and attributes, made on its first traced call: no string or object built per call, and the adapter (a metrics proxy) read once.
+  const sites = new Map<string, CallSite>();
+  const siteOf = (method: string) => sites.get(method) ?? sites.set(method, callSite(adapter, method)).get(method)!;
 
   return (scope) =>
     new Proxy(adapter, {
@@ -139,7 +142,7 @@ export function resilience(adapter: RegistryAdapter, options: ResilienceOptions)
         if (typeof value !== 'function' || typeof property !== 'string' || LOCAL.has(property)) return value;
         const call = (bound: RegistryAdapter, args: unknown[]) => Reflect.get(bound, property).apply(bound, args);
         if (!scope) return (...args: unknown[]) => guarded(property, (bound) => call(bound, args));
-        return (...args: unknown[]) => scope.call(adapter, property, (trace) => guarded(property, (bound) => call(bound, args), trace));
+        return (...args: unknown[]) => scope.call(siteOf(property), (trace) => guarded(property, (bound) => call(bound, args), trace));
       },
     });
 }

@@ -99,8 +99,8 @@ export class TraceScope {
   }
 
   /** One backend call as a CLIENT span (registry, kind, method, result, retries); `work` gets the headers that continue it. */
-  async call<T>(registry: { readonly id: string; readonly kind: string }, method: string, work: (trace: CallTrace) => Promise<T>): Promise<T> {
-    const span = this.start(`${registry.kind}.${method}`, { 'modelgate.registry.id': registry.id, 'modelgate.registry.kind': registry.kind, 'modelgate.registry.method': method }, SpanKind.CLIENT);
+  async call<T>(site: CallSite, work: (trace: CallTrace) => Promise<T>): Promise<T> {
+    const span = this.start(site.name, site.attributes, SpanKind.CLIENT);
     const callTrace = new SpanCallTrace(span);
     try {
       const result = await work(callTrace);
@@ -114,6 +114,17 @@ export class TraceScope {
       span.end();
     }
   }
+}
+
+/** What every span of one registry's method carries, made once per method rather than per call. */
+export interface CallSite {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+export function callSite(registry: { readonly id: string; readonly kind: string }, method: string): CallSite {
+  // Frozen: shared by every span of the method (the SDK copies attributes into each span).
+  return { name: `${registry.kind}.${method}`, attributes: Object.freeze({ 'modelgate.registry.id': registry.id, 'modelgate.registry.kind': registry.kind, 'modelgate.registry.method': method }) };
 }
 
 /** A backend call's CallTrace: its headers are written only when a transport asks (in-process adapters never do). */
