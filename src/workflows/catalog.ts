@@ -218,6 +218,8 @@ export class Catalog {
       input: { stage: request.stage, archiveExisting: request.archiveExisting },
       validate: () => checkWrite(registry, 'setStage', key, request.stage, { archiveExisting: request.archiveExisting }),
       run: async (step) => {
+        // As for promote: an unsettled move on the model is completed by the sweep as planned, over whatever came since.
+        await refuseWhileUnsettled(this.store, registry.id, request.name);
         await step.intend({ kind: 'stage', version: request.version, stage: request.stage, archive: request.archiveExisting && EXCLUSIVE_STAGES.includes(request.stage) });
         const moved = await transitionStage(registry, key, request.stage, { archiveExisting: request.archiveExisting });
         await supersedeAfterMove(this.store, registry.id, request.name, { version: request.version, stage: request.stage }, moved.archived);

@@ -138,6 +138,9 @@ export class Lifecycle {
       validate: () => checkNote('comment', request.comment),
       run: async (step): Promise<PromotionResult> => {
         step.detail(request.comment ?? null);
+        // A move left unsettled (a killed process, a write past its deadline) is completed by the sweep as planned: moving
+        // another version first would have the sweep archive this one, or record that move as never made. A dry run moves nothing.
+        if (!dryRun) await refuseWhileUnsettled(this.store, registry.id, request.name);
         const version = await requireVersion(registry, request.name, request.version);
         step.before({ stage: version.stage });
         const policy = policyFor(this.policies, registry.id, request.name, stage);
@@ -347,6 +350,8 @@ export class Lifecycle {
 
   /** The rollback itself, shared by `rollback` and an automatic rollback after a degradation. */
   private async rollBack(step: CommandStep, registry: RegistryAdapter, name: string, toVersion: string | null, reason: string): Promise<RollbackResult> {
+    // As for promote: the production history and the version in PRODUCTION are not settled yet.
+    await refuseWhileUnsettled(this.store, registry.id, name);
     const current = await this.inStage(registry, name, Stage.PRODUCTION);
     const { target, rule } = await this.rollbackTarget(registry, name, current, toVersion);
     step.before({ production: current.map((v) => v.version) });

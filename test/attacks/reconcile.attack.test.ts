@@ -84,3 +84,34 @@ describe('attack: reconciliation after a rename', () => {
     expect((await local.getVersions([{ name: 'm2', version: '2' }]))[0]?.stage).toBe(Stage.PRODUCTION);
   });
 });
+
+describe('attack: a stage change of another version while a promotion is unsettled', () => {
+  it('promote, transitionStage and rollback wait for the sweep (CONFLICT naming the intent); a dry run does not', async () => {
+    const LATE_MS = 100;
+    const { local, store, registries, lifecycle, catalog, reconciles } = await setup({
+      setStage: (call, args, real) => {
+        if (call > 1) return real(...args);
+        setTimeout(() => void real(...args), LATE_MS);
+        return Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'setStage did not answer in time', { registry: 'local', outcome: 'UNKNOWN' }));
+      },
+    });
+    await local.createVersion({ name: 'm' });
+    await expect(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION })).rejects.toMatchObject({ outcome: 'UNKNOWN' });
+    await new Promise((resolve) => setTimeout(resolve, LATE_MS * 2));
+    const [intent] = await store.openIntents();
+    const unsettled = { code: 'CONFLICT', details: { intent: intent!.seq } };
+    // Before this, version 3 went to PRODUCTION and the sweep then archived it and recorded 2 as the later production version.
+    await expect(catalog.transitionStage(as('admin'), { name: 'm', version: '3', stage: Stage.PRODUCTION, archiveExisting: false })).rejects.toMatchObject(unsettled);
+    await expect(lifecycle.promote(as('ci'), { name: 'm', version: '3', targetStage: Stage.PRODUCTION })).rejects.toMatchObject(unsettled);
+    await expect(lifecycle.rollback(as('ci'), { name: 'm', reason: 'bad' })).rejects.toMatchObject(unsettled);
+    expect(await lifecycle.promote(as('ci'), { name: 'm', version: '3', targetStage: Stage.PRODUCTION, dryRun: true })).toMatchObject({ status: 'DRY_RUN' });
+
+    await new Reconciler(registries, store, { graceMs: 0 }).sweep();
+    expect((await reconciles()).map((e) => e.after)).toMatchObject([{ outcome: 'APPLIED' }]);
+    await lifecycle.promote(as('ci'), { name: 'm', version: '3', targetStage: Stage.PRODUCTION });
+    expect((await store.productionHistory('local', 'm')).map((r) => r.version)).toEqual(['3', '2']);
+    const stages = (await local.listVersions('m', {}, { first: 10 })).items.map((v) => [v.version, v.stage]);
+    expect(Object.fromEntries(stages)).toEqual({ '1': Stage.ARCHIVED, '2': Stage.ARCHIVED, '3': Stage.PRODUCTION });
+    expect((await store.verifyAudit()).ok).toBe(true);
+  });
+});

@@ -66,6 +66,18 @@ describe('copyVersion: crashes, refusals and odd input (embedded registries)', (
     expect(await targetVersions()).toHaveLength(1);
   });
 
+  it('a copy with a stage into a model whose last copy is unsettled: the promotion is CONFLICT until the sweep, then copying again moves it', async () => {
+    failNext = new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'deadline passed', { outcome: 'UNKNOWN' });
+    await expectCode(copy(), ErrorCode.BACKEND_UNAVAILABLE);
+    failNext = null;
+    const [intent] = await env.store.openIntents();
+    // The copy is found (no second one); its move waits for the sweep, as every stage change of the model does.
+    await expect(copy({ stage: Stage.STAGING })).rejects.toMatchObject({ code: ErrorCode.CONFLICT, details: { intent: intent!.seq } });
+    expect((await targetVersions()).map((v) => v.stage)).toEqual([Stage.NONE]);
+    expect(await env.workflows.reconciler.sweep()).toBe(1);
+    expect(await copy({ stage: Stage.STAGING })).toMatchObject({ status: CopyStatus.EXISTING, version: { stage: Stage.STAGING }, promotion: { status: 'PROMOTED' } });
+  });
+
   it('keys like __proto__ and constructor are data on the way across', async () => {
     await env.workflows.catalog.changeTags(alice, { registry: 'laptop', name: 'churn', version: '1', set: JSON.parse('{"__proto__": "x", "constructor": "y"}'), remove: [] });
     const copied = await copy();
