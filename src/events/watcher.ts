@@ -134,6 +134,8 @@ export class BackendWatcher implements CommandObserver {
 
   /** Compares the model with its snapshot, records every change, keeps the new snapshot; the caller holds the model's lock. */
   async look(registry: RegistryAdapter, model: string): Promise<void> {
+    // A change the gateway made and has not settled (a killed process, a write past its deadline) is not external: the sweep records it, then snapshots.
+    if ((await this.store.openIntents()).some((intent) => intent.registry === registry.id && intent.model === model)) return;
     const now = await this.read(registry, model);
     const key = snapshotKey(registry.id, model);
     const stored = await this.store.getState(key);

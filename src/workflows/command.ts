@@ -81,6 +81,8 @@ export class CommandRunner {
 
   observe(observer: CommandObserver): void {
     this.observer = observer;
+    // A settled intent changes the record as a command does: the observer hears of it the same way.
+    this.reconciler.notify(observer);
   }
 
   run<T>(caller: Caller, command: Command<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { ErrorCode, RegistryError, Stage, type RegistryAdapter, type RegistrySet } from '../core/index.ts';
 import { ApprovalStatus, type ApprovalRequest, type GatewayStore, type OpenIntent, type ProductionRecord } from '../store/index.ts';
-import { lockKey } from './command.ts';
+import { lockKey, type CommandObserver } from './command.ts';
 import { reviveDates } from './idempotency.ts';
 import { versionsInStage } from './transition.ts';
 import { findCopy } from './copy-find.ts';
@@ -62,6 +62,7 @@ export interface ReconcileOptions {
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private observer: Pick<CommandObserver, 'after'> | null = null;
 
   constructor(
     private readonly registries: RegistrySet,
@@ -82,6 +83,11 @@ export class Reconciler {
       }
     }
     return closed;
+  }
+
+  /** Told after each intent it settles, as after a command (the backend watcher takes its snapshot). */
+  notify(observer: Pick<CommandObserver, 'after'>): void {
+    this.observer = observer;
   }
 
   /** Sweeps now and then every `intervalMs`. */
@@ -130,6 +136,7 @@ export class Reconciler {
       closes: intent.id,
       production: found.production,
     });
+    await this.observer?.after(registry, intent.model);
     this.options.log?.info({ intent: intent.seq, action: intent.action, outcome: (found.after as { outcome: string }).outcome }, 'reconciled an open intent');
   }
 

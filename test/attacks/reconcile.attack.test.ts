@@ -4,6 +4,8 @@ import { LocalRegistry } from '../../adapters/local/index.ts';
 import { ErrorCode, RegistryError, RegistrySet, Stage, enforceInputRules, type RegistryAdapter } from '../../src/core/index.ts';
 import { SqliteStore } from '../../src/store/index.ts';
 import { Reconciler } from '../../src/workflows/reconcile.ts';
+import { BackendWatcher } from '../../src/events/watcher.ts';
+import { pino } from 'pino';
 import { createWorkflows } from '../../src/workflows/services.ts';
 import { as } from '../support/callers.ts';
 
@@ -113,5 +115,36 @@ describe('attack: a stage change of another version while a promotion is unsettl
     const stages = (await local.listVersions('m', {}, { first: 10 })).items.map((v) => [v.version, v.stage]);
     expect(Object.fromEntries(stages)).toEqual({ '1': Stage.ARCHIVED, '2': Stage.ARCHIVED, '3': Stage.PRODUCTION });
     expect((await store.verifyAudit()).ok).toBe(true);
+  });
+});
+
+describe('attack: the backend watcher and an unsettled promotion', () => {
+  it("does not report the gateway's own unsettled move as an external change, before or after the sweep settles it", async () => {
+    const LATE_MS = 100;
+    const { local, store, registries, lifecycle, commands, reconciler } = await setup({
+      setStage: (call, args, real) => {
+        if (call > 1) return real(...args);
+        setTimeout(() => void real(...args), LATE_MS);
+        return Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'setStage did not answer in time', { registry: 'local', outcome: 'UNKNOWN' }));
+      },
+    });
+    const watcher = new BackendWatcher(registries, store, commands, { intervalSeconds: 3600, models: ['m'] }, pino({ level: 'silent' }));
+    const external = async () => (await store.listAudit({ limit: 100 })).filter((e) => e.action === 'externalChange');
+    await watcher.poll();
+    await expect(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION })).rejects.toMatchObject({ outcome: 'UNKNOWN' });
+    await new Promise((resolve) => setTimeout(resolve, LATE_MS * 2));
+    expect((await local.getVersions([{ name: 'm', version: '2' }]))[0]?.stage).toBe(Stage.PRODUCTION);
+    // Before this, the poll recorded version 2's move as made by 'external', and it joined the production history so.
+    await watcher.poll();
+    expect(await external()).toEqual([]);
+
+    // The sweep (the workflows' own reconciler, told of the watcher) records the move as the promotion's, then the watcher's snapshot has it.
+    // Settled now rather than after the grace period: the same path a sweep takes.
+    expect(await reconciler.reconcile((await store.openIntents())[0]!)).toBe(true);
+    expect(await external()).toEqual([]);
+    await watcher.poll();
+    expect((await store.productionHistory('local', 'm')).map((r) => `${r.version}:${r.by}`)).toEqual(['2:ci']);
+    expect(await external()).toHaveLength(0);
+    await watcher.stop();
   });
 });
