@@ -28,6 +28,17 @@ function faulty(inner: RegistryAdapter, faults: Faults): RegistryAdapter {
   });
 }
 
+const LATE_MS = 100;
+/** The first setStage outlives its deadline (UNKNOWN) and lands LATE_MS later, as in test/workflows/intents.test.ts. */
+const stageLandsLate: Faults = {
+  setStage: (call, args, real) => {
+    if (call > 1) return real(...args);
+    setTimeout(() => void real(...args), LATE_MS);
+    return Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'setStage did not answer in time', { registry: 'local', outcome: 'UNKNOWN' }));
+  },
+};
+const landed = () => new Promise((resolve) => setTimeout(resolve, LATE_MS * 2));
+
 const down = (id: string, what: string) => new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, `${what}: connection refused`, { registry: id });
 
 async function setup(faults: Faults, seed = true) {
@@ -64,17 +75,9 @@ describe('attack: reconciliation of registerVersion intents', () => {
 
 describe('attack: reconciliation after a rename', () => {
   it('a promotion that landed is not reconciled as NOT_APPLIED because the model was renamed meanwhile', async () => {
-    const LATE_MS = 100;
-    // setStage outlives its deadline (UNKNOWN) and lands a moment later, as in test/workflows/intents.test.ts.
-    const { local, store, registries, lifecycle, catalog, reconciles } = await setup({
-      setStage: (call, args, real) => {
-        if (call > 1) return real(...args);
-        setTimeout(() => void real(...args), LATE_MS);
-        return Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'setStage did not answer in time', { registry: 'local', outcome: 'UNKNOWN' }));
-      },
-    });
+    const { local, store, registries, lifecycle, catalog, reconciles } = await setup(stageLandsLate);
     await expect(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION })).rejects.toMatchObject({ outcome: 'UNKNOWN' });
-    await new Promise((resolve) => setTimeout(resolve, LATE_MS * 2));
+    await landed();
     // Within the grace period a rename would move the model away from its unsettled change: refused until it is settled.
     await expect(catalog.renameModel(as('admin'), { name: 'm', newName: 'm2' })).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(catalog.deleteModel(as('admin'), { name: 'm' })).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -89,17 +92,10 @@ describe('attack: reconciliation after a rename', () => {
 
 describe('attack: a stage change of another version while a promotion is unsettled', () => {
   it('promote, transitionStage and rollback wait for the sweep (CONFLICT naming the intent); a dry run does not', async () => {
-    const LATE_MS = 100;
-    const { local, store, registries, lifecycle, catalog, reconciles } = await setup({
-      setStage: (call, args, real) => {
-        if (call > 1) return real(...args);
-        setTimeout(() => void real(...args), LATE_MS);
-        return Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'setStage did not answer in time', { registry: 'local', outcome: 'UNKNOWN' }));
-      },
-    });
+    const { local, store, registries, lifecycle, catalog, reconciles } = await setup(stageLandsLate);
     await local.createVersion({ name: 'm' });
     await expect(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION })).rejects.toMatchObject({ outcome: 'UNKNOWN' });
-    await new Promise((resolve) => setTimeout(resolve, LATE_MS * 2));
+    await landed();
     const [intent] = await store.openIntents();
     const unsettled = { code: 'CONFLICT', details: { intent: intent!.seq } };
     // Before this, version 3 went to PRODUCTION and the sweep then archived it and recorded 2 as the later production version.
@@ -120,19 +116,12 @@ describe('attack: a stage change of another version while a promotion is unsettl
 
 describe('attack: the backend watcher and an unsettled promotion', () => {
   it("does not report the gateway's own unsettled move as an external change, before or after the sweep settles it", async () => {
-    const LATE_MS = 100;
-    const { local, store, registries, lifecycle, commands, reconciler } = await setup({
-      setStage: (call, args, real) => {
-        if (call > 1) return real(...args);
-        setTimeout(() => void real(...args), LATE_MS);
-        return Promise.reject(new RegistryError(ErrorCode.BACKEND_UNAVAILABLE, 'setStage did not answer in time', { registry: 'local', outcome: 'UNKNOWN' }));
-      },
-    });
+    const { local, store, registries, lifecycle, commands, reconciler } = await setup(stageLandsLate);
     const watcher = new BackendWatcher(registries, store, commands, { intervalSeconds: 3600, models: ['m'] }, pino({ level: 'silent' }));
     const external = async () => (await store.listAudit({ limit: 100 })).filter((e) => e.action === 'externalChange');
     await watcher.poll();
     await expect(lifecycle.promote(as('ci'), { name: 'm', version: '2', targetStage: Stage.PRODUCTION })).rejects.toMatchObject({ outcome: 'UNKNOWN' });
-    await new Promise((resolve) => setTimeout(resolve, LATE_MS * 2));
+    await landed();
     expect((await local.getVersions([{ name: 'm', version: '2' }]))[0]?.stage).toBe(Stage.PRODUCTION);
     // Before this, the poll recorded version 2's move as made by 'external', and it joined the production history so.
     await watcher.poll();
