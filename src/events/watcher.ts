@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Stage, VersionOrder, endCursor, type RegistryAdapter, type RegistrySet } from '../core/index.ts';
 import type { GatewayStore, Leadership } from '../store/index.ts';
-import { lockKey, type CommandObserver, type CommandRunner } from '../workflows/command.ts';
+import { lockKey, unsettledIntent, type CommandObserver, type CommandRunner } from '../workflows/command.ts';
 import { globMatches } from '../workflows/policy.ts';
 import { EXTERNAL_CHANGE_ACTION } from './event.ts';
 
@@ -135,7 +135,7 @@ export class BackendWatcher implements CommandObserver {
   /** Compares the model with its snapshot, records every change, keeps the new snapshot; the caller holds the model's lock. */
   async look(registry: RegistryAdapter, model: string): Promise<void> {
     // A change the gateway made and has not settled (a killed process, a write past its deadline) is not external: the sweep records it, then snapshots.
-    if ((await this.store.openIntents()).some((intent) => intent.registry === registry.id && intent.model === model)) return;
+    if (await unsettledIntent(this.store, registry.id, model)) return;
     const now = await this.read(registry, model);
     const key = snapshotKey(registry.id, model);
     const stored = await this.store.getState(key);

@@ -2,7 +2,6 @@ import { ErrorCode, EXCLUSIVE_STAGES, Stage, applyCardPatch, checkWrite, already
 import type { GatewayStore } from '../store/index.ts';
 import { supersedeAfterMove } from './approvals.ts';
 import type { Caller, CommandRunner } from './command.ts';
-import { refuseWhileUnsettled } from './reconcile.ts';
 import { registerVersion } from './register.ts';
 import { reviveDates } from './idempotency.ts';
 import { clearStaleProductionTags } from './production-tags.ts';
@@ -69,8 +68,8 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'renameModel', registry, model: request.name, permissions: ['admin', { permission: 'admin', model: request.newName, creates: true }], input: { newName: request.newName },
       validate: () => checkWrite(registry, 'renameModel', request.name, request.newName),
+      waitsForSettled: true,
       run: async (step) => {
-        await refuseWhileUnsettled(this.store, registry.id, request.name);
         await step.intend({ kind: 'observe' });
         return registry.renameModel(request.name, request.newName);
       },
@@ -82,8 +81,8 @@ export class Catalog {
     return this.commands.run(caller, {
       action: 'deleteModel', registry, model: request.name, permissions: ['admin'], input: {},
       validate: () => checkWrite(registry, 'deleteModel', request.name),
+      waitsForSettled: true,
       run: async (step) => {
-        await refuseWhileUnsettled(this.store, registry.id, request.name);
         await step.intend({ kind: 'observe' });
         await registry.deleteModel(request.name);
       },
@@ -217,9 +216,8 @@ export class Catalog {
       action: 'transitionStage', registry, model: request.name, version: request.version, permissions: ['admin'],
       input: { stage: request.stage, archiveExisting: request.archiveExisting },
       validate: () => checkWrite(registry, 'setStage', key, request.stage, { archiveExisting: request.archiveExisting }),
+      waitsForSettled: true,
       run: async (step) => {
-        // As for promote: an unsettled move on the model is completed by the sweep as planned, over whatever came since.
-        await refuseWhileUnsettled(this.store, registry.id, request.name);
         await step.intend({ kind: 'stage', version: request.version, stage: request.stage, archive: request.archiveExisting && EXCLUSIVE_STAGES.includes(request.stage) });
         const moved = await transitionStage(registry, key, request.stage, { archiveExisting: request.archiveExisting });
         await supersedeAfterMove(this.store, registry.id, request.name, { version: request.version, stage: request.stage }, moved.archived);

@@ -62,6 +62,28 @@ export interface Command<T> {
   result?(result: T): string;
   /** How a result stored for an idempotent replay (JSON) becomes a result again. */
   revive?(stored: unknown): T;
+  /** Refused while the model has an unsettled change (see refuseWhileUnsettled); checked after an idempotent replay, before `run`. */
+  waitsForSettled?: boolean;
+}
+
+/** The model's change whose outcome is not settled yet (a write past its deadline, a process that died mid-command), if any. */
+export async function unsettledIntent(store: GatewayStore, registry: string, model: string): Promise<OpenIntent | undefined> {
+  return (await store.openIntents()).find((intent) => intent.registry === registry && intent.model === model);
+}
+
+/**
+ * The sweep finds an unsettled change by the model's name and completes what its command set out to
+ * do, over whatever came since: renaming or deleting the model, deciding one of its approval
+ * requests or moving any of its versions before then would make that record wrong. The caller holds
+ * the model's lock.
+ */
+export async function refuseWhileUnsettled(store: GatewayStore, registry: string, model: string): Promise<void> {
+  const open = await unsettledIntent(store, registry, model);
+  if (open) {
+    throw new RegistryError(ErrorCode.CONFLICT, `Model '${model}' has a change whose outcome is not settled yet (audit event ${open.seq}); it is reconciled shortly, try again then`, {
+      details: { intent: open.seq },
+    });
+  }
 }
 
 /** Sees a model before and after each command on it, under the model's lock (the backend watcher); never fails the command. */
@@ -167,6 +189,7 @@ export class CommandRunner {
       detail: (text) => (detail = text?.toWellFormed() ?? null),
     };
     try {
+      if (command.waitsForSettled && base.model !== null) await refuseWhileUnsettled(store, base.registry!, base.model!);
       const result = await command.run(step);
       await store.recordOutcome({
         event: { ...base, before, after: command.after ? command.after(result) : command.input, result: command.result?.(result) ?? 'OK', detail },

@@ -14,12 +14,11 @@ import {
   type TraceScope,
 } from '../core/index.ts';
 import { ApprovalStatus, auditKey, issueCheckpoint, type ApprovalRequest, type AuditCheckpoint, type GatewayStore } from '../store/index.ts';
-import type { Caller, CommandRunner, CommandStep, Permission } from './command.ts';
+import { refuseWhileUnsettled, type Caller, type CommandRunner, type CommandStep, type Permission } from './command.ts';
 import { reviveDates } from './idempotency.ts';
 import { evaluateGates, type GateReport } from './gates.ts';
 import { policyFor, type Policy } from './policy.ts';
 import { supersedeAfterMove } from './approvals.ts';
-import { refuseWhileUnsettled } from './reconcile.ts';
 import { ROLLBACK_REASON, ROLLED_BACK_AT, clearStaleProductionTags, withdrawnByRollback } from './production-tags.ts';
 import { transitionStage } from './transition.ts';
 
@@ -136,11 +135,10 @@ export class Lifecycle {
       // A dry run changes nothing, so it is never answered from, nor stored as, a key's outcome.
       idempotencyKey: dryRun ? null : request.idempotencyKey,
       validate: () => checkNote('comment', request.comment),
+      // Moving another version before an unsettled move is settled would have the sweep archive it, or record that move as never made; a dry run moves nothing.
+      waitsForSettled: !dryRun,
       run: async (step): Promise<PromotionResult> => {
         step.detail(request.comment ?? null);
-        // A move left unsettled (a killed process, a write past its deadline) is completed by the sweep as planned: moving
-        // another version first would have the sweep archive this one, or record that move as never made. A dry run moves nothing.
-        if (!dryRun) await refuseWhileUnsettled(this.store, registry.id, request.name);
         const version = await requireVersion(registry, request.name, request.version);
         step.before({ stage: version.stage });
         const policy = policyFor(this.policies, registry.id, request.name, stage);
@@ -192,10 +190,10 @@ export class Lifecycle {
       input: { id, comment },
       idempotencyKey,
       validate: () => checkNote('comment', comment),
+      // A move left unsettled (its process died before saving its decision) may be this very request's approval.
+      waitsForSettled: true,
       run: async (step): Promise<ApprovalOutcome> => {
         step.detail(comment);
-        // A move left unsettled (its process died before saving its decision) may be this very request's approval.
-        await refuseWhileUnsettled(this.store, found.registry, found.model);
         // Read again under the model's lock: another decision, a move or the clock may have come first.
         await this.store.expireApprovals(new Date());
         const request = await this.requireApproval(id);
@@ -251,9 +249,9 @@ export class Lifecycle {
       input: { id, reason },
       idempotencyKey,
       validate: () => checkReason('rejection', reason),
+      waitsForSettled: true,
       run: async (step) => {
         step.detail(reason);
-        await refuseWhileUnsettled(this.store, found.registry, found.model);
         await this.store.expireApprovals(new Date());
         const request = await this.requireApproval(id);
         if (request.status !== ApprovalStatus.PENDING) throw noLongerPending(request);
@@ -350,7 +348,7 @@ export class Lifecycle {
 
   /** The rollback itself, shared by `rollback` and an automatic rollback after a degradation. */
   private async rollBack(step: CommandStep, registry: RegistryAdapter, name: string, toVersion: string | null, reason: string): Promise<RollbackResult> {
-    // As for promote: the production history and the version in PRODUCTION are not settled yet.
+    // Here rather than as the command's waitsForSettled: checkDegradation decides to roll back only midway, and a plain check still answers.
     await refuseWhileUnsettled(this.store, registry.id, name);
     const current = await this.inStage(registry, name, Stage.PRODUCTION);
     const { target, rule } = await this.rollbackTarget(registry, name, current, toVersion);

@@ -1,4 +1,4 @@
-import { ErrorCode, RegistryError, Stage, type RegistryAdapter, type RegistrySet } from '../core/index.ts';
+import { Stage, type RegistryAdapter, type RegistrySet } from '../core/index.ts';
 import { ApprovalStatus, type ApprovalRequest, type GatewayStore, type OpenIntent, type ProductionRecord } from '../store/index.ts';
 import { lockKey, type CommandObserver } from './command.ts';
 import { reviveDates } from './idempotency.ts';
@@ -32,21 +32,6 @@ export type IntentPlan =
       marker: { key: string; value: string };
     }
   | { kind: 'observe'; version?: string | null };
-
-/**
- * A change on the model whose outcome is not settled yet (a write past its deadline, a process
- * that died mid-command) is reconciled by the model's name and completes what its command set out
- * to do: renaming or deleting the model, or deciding one of its approval requests, before then
- * would make that record wrong. The caller holds the model's lock.
- */
-export async function refuseWhileUnsettled(store: GatewayStore, registry: string, model: string): Promise<void> {
-  const open = (await store.openIntents()).find((intent) => intent.registry === registry && intent.model === model);
-  if (open) {
-    throw new RegistryError(ErrorCode.CONFLICT, `Model '${model}' has a change whose outcome is not settled yet (audit event ${open.seq}); it is reconciled shortly, try again then`, {
-      details: { intent: open.seq },
-    });
-  }
-}
 
 export interface ReconcileOptions {
   /** How long an intent of a live process is left alone (a write that outlived its deadline may still land). */
