@@ -1,16 +1,15 @@
 // Attack: a stage change of another version of a model whose promotion was cut short by kill -9, on a
 // surviving gateway process, before the sweep settled it. Fails on the code it was written against (bd040bb).
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKey } from '../support/api-keys.ts';
 import { postGraphQL } from '../support/gateway.ts';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
 import { scaled, until } from '../support/time-scale.ts';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEYS = { ada: 'pg-unsettled-ada', bob: 'pg-unsettled-bob' } as const;
 type Who = keyof typeof KEYS;
 type Body = { data?: any; errors?: any[] };
@@ -86,7 +85,6 @@ describe('attack: a stage change on the survivor while a killed promotion of ano
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'modelgate-pg-unsettled-'));
     database = await isolatedPostgres();
-    const grant = [{ role: 'admin', registries: ['*'], models: ['*'] }];
     writeFileSync(
       join(dir, 'modelgate.yaml'),
       // JSON is YAML.
@@ -95,7 +93,7 @@ describe('attack: a stage change on the survivor while a killed promotion of ano
         dataDir: dir,
         registries: [{ id: 'local', kind: 'local', path: join(dir, 'shared.db') }],
         store: { url: database.url, poolSize: 3, reconcile: { intervalMs: 86_400_000 } },
-        auth: { apiKeys: (['ada', 'bob'] as const).map((name) => ({ name, sha256: sha256(KEYS[name]), grants: grant })) },
+        auth: { apiKeys: (['ada', 'bob'] as const).map((name) => apiKey(name, KEYS[name], 'admin')) },
       }),
     );
     config = join(dir, 'modelgate.yaml');

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKey } from '../support/api-keys.ts';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEYS = { rita: 'approval-attack-requester', alice: 'approval-attack-alice', bob: 'approval-attack-bob', ada: 'approval-attack-admin' } as const;
 type Who = keyof typeof KEYS;
 type AuditRow = { seq: number; principal: string; action: string; version: string | null; result: string; detail: string | null };
@@ -42,15 +41,14 @@ describe('approval attacks', () => {
   };
 
   beforeAll(async () => {
-    const grant = (role: string) => [{ role, registries: ['*'], models: ['*'] }];
     test = await startTestGateway({
       config: {
         auth: {
           apiKeys: [
-            { name: 'rita', sha256: sha256(KEYS.rita), grants: grant('approver') },
-            { name: 'alice', sha256: sha256(KEYS.alice), grants: grant('approver') },
-            { name: 'bob', sha256: sha256(KEYS.bob), grants: grant('approver') },
-            { name: 'ada', sha256: sha256(KEYS.ada), grants: grant('admin') },
+            apiKey('rita', KEYS.rita, 'approver'),
+            apiKey('alice', KEYS.alice, 'approver'),
+            apiKey('bob', KEYS.bob, 'approver'),
+            apiKey('ada', KEYS.ada, 'admin'),
           ],
         },
         policies: [{ models: '*', stage: 'PRODUCTION', gates: { currentStage: 'STAGING' }, approvals: 1 }],

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKey } from '../support/api-keys.ts';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEYS = { viewer: 'refusal-viewer-1', editor: 'refusal-editor-2', approver: 'refusal-approver-3', admin: 'refusal-admin-4' };
 
 /** Every refusal is an audit event: who, what, on which target, the code and the reason. */
@@ -23,15 +22,14 @@ describe('refused mutations are audited', () => {
     }[];
 
   beforeAll(async () => {
-    const grant = (role: string) => [{ role, registries: ['*'], models: ['*'] }];
     test = await startTestGateway({
       config: {
         auth: {
           apiKeys: [
-            { name: 'vera', sha256: sha256(KEYS.viewer), grants: grant('viewer') },
-            { name: 'ed', sha256: sha256(KEYS.editor), grants: grant('editor') },
-            { name: 'april', sha256: sha256(KEYS.approver), grants: grant('approver') },
-            { name: 'ada', sha256: sha256(KEYS.admin), grants: grant('admin') },
+            apiKey('vera', KEYS.viewer, 'viewer'),
+            apiKey('ed', KEYS.editor, 'editor'),
+            apiKey('april', KEYS.approver, 'approver'),
+            apiKey('ada', KEYS.admin, 'admin'),
           ],
         },
         policies: [{ models: '*', stage: 'PRODUCTION', approvals: 1 }],

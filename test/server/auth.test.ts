@@ -1,15 +1,14 @@
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKey } from '../support/api-keys.ts';
 import { LocalRegistry } from '../../adapters/local/index.ts';
 import { resolveConfig } from '../../src/server/config.ts';
 import { startGateway } from '../../src/server/gateway.ts';
 import { postGraphQL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEYS = {
   viewer: 'key-viewer-7f3a1c',
   editor: 'key-editor-99b2e0',
@@ -55,17 +54,16 @@ describe('API keys and roles', () => {
   };
 
   beforeAll(async () => {
-    const grant = (role: string, models = ['*']) => [{ role, registries: ['*'], models }];
     test = await startTestGateway({
       config: {
         auth: {
           apiKeys: [
-            { name: 'vera', sha256: sha256(KEYS.viewer), grants: grant('viewer') },
-            { name: 'ed', sha256: sha256(KEYS.editor), grants: grant('editor') },
-            { name: 'april', sha256: sha256(KEYS.approver), grants: grant('approver') },
-            { name: 'ada', sha256: sha256(KEYS.admin), grants: grant('admin') },
-            { name: 'cher', sha256: sha256(KEYS.churnEditor), grants: grant('editor', ['Churn*']) },
-            { name: 'rey', sha256: sha256(REQUESTER), grants: grant('admin') },
+            apiKey('vera', KEYS.viewer, 'viewer'),
+            apiKey('ed', KEYS.editor, 'editor'),
+            apiKey('april', KEYS.approver, 'approver'),
+            apiKey('ada', KEYS.admin, 'admin'),
+            apiKey('cher', KEYS.churnEditor, 'editor', ['Churn*']),
+            apiKey('rey', REQUESTER, 'admin'),
           ],
         },
         policies: [{ models: 'Churn', stage: 'PRODUCTION', approvals: 1 }],

@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKey } from '../support/api-keys.ts';
 import { postGraphQL } from '../support/gateway.ts';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.ts';
 import { isolatedPostgres } from '../support/postgres.ts';
 import { scaled, until } from '../support/time-scale.ts';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEYS = { rita: 'pg-approval-requester', alice: 'pg-approval-alice', bob: 'pg-approval-bob', carol: 'pg-approval-carol', ada: 'pg-approval-admin' } as const;
 type Who = keyof typeof KEYS;
 type Body = { data?: any; errors?: any[] };
@@ -58,7 +57,6 @@ describe('approvals across two gateway processes on one PostgreSQL store', () =>
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'modelgate-pg-approval-'));
     database = await isolatedPostgres();
-    const grant = (role: string) => [{ role, registries: ['*'], models: ['*'] }];
     const config = {
       log: { level: 'warn' },
       dataDir: dir,
@@ -67,8 +65,8 @@ describe('approvals across two gateway processes on one PostgreSQL store', () =>
       store: { url: database.url, poolSize: 3, reconcile: { intervalMs: 3000 } },
       auth: {
         apiKeys: [
-          ...(['rita', 'alice', 'bob', 'carol'] as const).map((name) => ({ name, sha256: sha256(KEYS[name]), grants: grant('approver') })),
-          { name: 'ada', sha256: sha256(KEYS.ada), grants: grant('admin') },
+          ...(['rita', 'alice', 'bob', 'carol'] as const).map((name) => apiKey(name, KEYS[name], 'approver')),
+          apiKey('ada', KEYS.ada, 'admin'),
         ],
       },
       policies: [
